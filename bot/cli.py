@@ -1,0 +1,127 @@
+"""The `elenchus` command: each subcommand is a few lines over a module."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__, paths
+from .config import Settings
+from .content import check_content, load_course
+from .engine import Course
+from .prompts import Prompts, check_prompts, load_prompts
+from .yamlpos import ContentError, Problem
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="elenchus", description="Socratic dialogues on micro-credentials. Without a subcommand: "
+        "the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the terminal mode.")
+    parser.add_argument("--version", action="version", version=f"elenchus {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    play = sub.add_parser("play", help="play dialogues in the terminal")
+    play.add_argument("dialogue", nargs="?", help="a dialogue id; without it, the menu (or the run in progress)")
+    play.add_argument("--lang", help="en or de (default: from LANG)")
+    play.add_argument("--user", help="whose answers these are (default: your login name)")
+    check = sub.add_parser("check", help="validate dialogues and prompts")
+    check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the shipped content and prompts)")
+    check.add_argument("--quiet", action="store_true", help="print errors only, no warnings")
+    graph = sub.add_parser("graph", help="print a dialogue as a Mermaid flowchart")
+    graph.add_argument("dialogue")
+    sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    if args.command is None:
+        args = _parser().parse_args(["run" if settings.token else "play"])
+    handler = {"play": _play, "check": _check, "graph": _graph, "run": _run}[args.command]
+    return handler(args, settings)
+
+
+def _load(settings: Settings) -> tuple[Course, Prompts] | None:
+    """The course and prompts, or None after printing why they cannot be used."""
+    try:
+        return load_course(settings.content), load_prompts(settings.prompts)
+    except ContentError as exc:
+        _print_problems(exc.problems)
+        print("elenchus: the content has errors (above); fix them and start again.", file=sys.stderr)
+        return None
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def _play(args: argparse.Namespace, settings: Settings) -> int:
+    from .service import Service
+    from .storage import Storage
+    from .terminal import Terminal
+
+    loaded = _load(settings)
+    if loaded is None:
+        return 1
+    course, prompts = loaded
+    storage = Storage(settings.db)
+    try:
+        locale = prompts.locale_for(args.lang, os.environ.get("LANG"))
+        terminal = Terminal(Service(course, storage), prompts, sys.stdin, sys.stdout, locale=locale,
+                            user=args.user, db_label=str(settings.db.resolve()))
+        return terminal.run(args.dialogue)
+    finally:
+        storage.close()
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    problems = _check_targets(args.paths or [settings.content, settings.prompts])
+    shown = [p for p in problems if p.is_error or not args.quiet]
+    _print_problems(shown)
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _check_targets(targets: list[Path]) -> list[Problem]:
+    """Sort each path into content or prompts by what lies beside it, and check it."""
+    problems: list[Problem] = []
+    for target in targets:
+        folder = target if target.is_dir() else target.parent
+        if not target.exists():
+            problems.append(Problem(str(target), 1, 1, "error", "no such file or folder."))
+        elif (folder / "course.yaml").exists() or (folder / "sources.yaml").exists():
+            problems += check_content(folder, None if target.is_dir() else [target])
+        elif (folder / "en.yaml").exists():
+            code = paths.source_dir() if folder.resolve() == paths.prompts_dir().resolve() else None
+            problems += check_prompts(folder, code)
+        else:
+            problems.append(Problem(str(target), 1, 1, "error", "neither a content folder (with course.yaml and "
+                                    "sources.yaml) nor a prompts folder (with en.yaml)."))
+    return sorted(set(problems))
+
+
+def _graph(args: argparse.Namespace, settings: Settings) -> int:
+    from .graph import mermaid
+
+    loaded = _load(settings)
+    if loaded is None:
+        return 1
+    dialogue = loaded[0].get(args.dialogue)
+    if dialogue is None:
+        print(f"elenchus: there is no dialogue '{args.dialogue}'.", file=sys.stderr)
+        return 2
+    sys.stdout.write(mermaid(dialogue))
+    return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.token:
+        print("elenchus: set TELEGRAM_BOT_TOKEN to run the Telegram bot, or use `elenchus play`.", file=sys.stderr)
+        return 2
+    print("elenchus: the Telegram bot is not part of this release yet; use `elenchus play`.", file=sys.stderr)
+    return 2

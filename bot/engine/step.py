@@ -1,0 +1,355 @@
+"""The dialogue engine: step(dialogue, state, input) -> (state, outputs).
+
+Pure and deterministic. A run's whole memory is the RunState, a small value that converts to
+and from a JSON-ready dict, so a shell can store it after every step and resume any run after
+a restart. Outputs are plain data; the shells (terminal, Telegram) decide how they look.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Union
+
+from .model import (
+    STANCE_MAX,
+    STANCE_MIN,
+    Ask,
+    Choose,
+    Dialogue,
+    End,
+    Say,
+    Source,
+    Stance,
+    Text,
+)
+from .probes import is_thin
+
+# ---- inputs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartInput:
+    locale: str = "en"
+    visit: int = 1
+    """How many times this participant has started the dialogue, this time included."""
+
+
+@dataclass(frozen=True)
+class TextInput:
+    text: str
+
+
+@dataclass(frozen=True)
+class ChoiceInput:
+    option: int
+
+
+@dataclass(frozen=True)
+class StanceInput:
+    value: int
+
+
+@dataclass(frozen=True)
+class ResumeInput:
+    """Show the pending step again, for example after a restart."""
+
+
+Input = Union[StartInput, TextInput, ChoiceInput, StanceInput, ResumeInput]
+
+# ---- outputs ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    sources: tuple[Source, ...] = ()
+
+
+@dataclass(frozen=True)
+class Progress:
+    step: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Question:
+    """An open question: the participant answers in free text."""
+
+    node: str
+    text: str
+    move: str
+    probe: bool = False
+    sources: tuple[Source, ...] = ()
+
+
+@dataclass(frozen=True)
+class Buttons:
+    """A question answered by picking one option (by its index)."""
+
+    node: str
+    text: str
+    options: tuple[str, ...]
+    sources: tuple[Source, ...] = ()
+
+
+@dataclass(frozen=True)
+class StanceQuestion:
+    node: str
+    claim: str
+    phase: str
+
+
+@dataclass(frozen=True)
+class SaveReflection:
+    node: str
+    question: str
+    answer: str
+    move: str
+    probe: bool
+
+
+@dataclass(frozen=True)
+class SaveStance:
+    node: str
+    phase: str
+    claim: str
+    value: int
+
+
+@dataclass(frozen=True)
+class RecapItem:
+    question: str
+    answer: str
+    probe: bool
+
+
+@dataclass(frozen=True)
+class Recap:
+    claim: str
+    before: int | None
+    after: int | None
+    items: tuple[RecapItem, ...]
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Finished:
+    pass
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Input that does not fit the current step; the state is unchanged unless said.
+
+    Codes: expected_text, expected_choice, expected_stance, unknown_option, stance_range,
+    empty_answer, finished, not_started, restarted (content changed; the run began again).
+    """
+
+    code: str
+
+
+Output = Union[
+    Message, Progress, Question, Buttons, StanceQuestion, SaveReflection, SaveStance, Recap,
+    Finished, Notice,
+]
+
+# ---- state --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunState:
+    dialogue: str
+    version: int
+    node: str
+    locale: str = "en"
+    visit: int = 1
+    vars: Mapping[str, str] = field(default_factory=dict)
+    answers: tuple[RecapItem, ...] = ()
+    stances: Mapping[str, int] = field(default_factory=dict)
+    steps: int = 0
+    probing: bool = False
+    finished: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dialogue": self.dialogue,
+            "version": self.version,
+            "node": self.node,
+            "locale": self.locale,
+            "visit": self.visit,
+            "vars": dict(self.vars),
+            "answers": [[a.question, a.answer, a.probe] for a in self.answers],
+            "stances": dict(self.stances),
+            "steps": self.steps,
+            "probing": self.probing,
+            "finished": self.finished,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunState:
+        return cls(
+            dialogue=data["dialogue"],
+            version=data["version"],
+            node=data["node"],
+            locale=data.get("locale", "en"),
+            visit=data.get("visit", 1),
+            vars=dict(data.get("vars", {})),
+            answers=tuple(RecapItem(q, a, bool(p)) for q, a, p in data.get("answers", [])),
+            stances={k: int(v) for k, v in data.get("stances", {}).items()},
+            steps=data.get("steps", 0),
+            probing=data.get("probing", False),
+            finished=data.get("finished", False),
+        )
+
+
+# ---- the step -----------------------------------------------------------------------------
+
+
+def step(dialogue: Dialogue, state: RunState | None, event: Input) -> tuple[RunState | None, list[Output]]:
+    """Apply one input to a run. Returns the new state and what to show and store, in order."""
+    if isinstance(event, StartInput):
+        return _start(dialogue, event.locale, event.visit, [])
+    if state is None:
+        return None, [Notice("not_started")]
+    if state.version != dialogue.version or state.node not in dialogue.nodes:
+        return _start(dialogue, state.locale, state.visit, [Notice("restarted")])
+    if state.finished:
+        if isinstance(event, ResumeInput):
+            return state, [_recap(dialogue, state), Finished()]
+        return state, [Notice("finished")]
+    if isinstance(event, ResumeInput):
+        return state, _prompt(dialogue, state)
+    node = dialogue.node(state.node)
+    if isinstance(node, Ask):
+        return _on_ask(dialogue, state, node, event)
+    if isinstance(node, Choose):
+        return _on_choose(dialogue, state, node, event)
+    assert isinstance(node, Stance)
+    return _on_stance(dialogue, state, node, event)
+
+
+def _start(dialogue: Dialogue, locale: str, visit: int, out: list[Output]) -> tuple[RunState, list[Output]]:
+    state = RunState(dialogue=dialogue.id, version=dialogue.version, node=dialogue.start,
+                     locale=locale, visit=max(1, visit))
+    return _advance(dialogue, state, dialogue.start, out)
+
+
+def _expected(node: Ask | Choose | Stance) -> Notice:
+    if isinstance(node, Ask):
+        return Notice("expected_text")
+    if isinstance(node, Choose):
+        return Notice("expected_choice")
+    return Notice("expected_stance")
+
+
+def _on_ask(d: Dialogue, state: RunState, node: Ask, event: Input) -> tuple[RunState, list[Output]]:
+    if not isinstance(event, TextInput):
+        return state, [_expected(node)]
+    if not event.text.strip():
+        return state, [Notice("empty_answer")]
+    question = _probe_text(d, state, node) if state.probing else _ask_text(d, state, node)
+    item = RecapItem(question, event.text, state.probing)
+    out: list[Output] = [SaveReflection(node.id, question, event.text, node.move, state.probing)]
+    state = replace(state, answers=state.answers + (item,))
+    if node.probe is not None and not state.probing and is_thin(event.text):
+        state = replace(state, probing=True)
+        return state, out + [Question(node.id, _probe_text(d, state, node), node.move, probe=True)]
+    state = replace(state, probing=False, steps=state.steps + 1)
+    return _advance(d, state, node.next, out)
+
+
+def _on_choose(d: Dialogue, state: RunState, node: Choose, event: Input) -> tuple[RunState, list[Output]]:
+    if not isinstance(event, ChoiceInput):
+        return state, [_expected(node)]
+    if not 0 <= event.option < len(node.options):
+        return state, [Notice("unknown_option")]
+    option = node.options[event.option]
+    state = replace(state, vars={**state.vars, **option.set}, steps=state.steps + 1)
+    return _advance(d, state, option.next, [])
+
+
+def _on_stance(d: Dialogue, state: RunState, node: Stance, event: Input) -> tuple[RunState, list[Output]]:
+    if not isinstance(event, StanceInput):
+        return state, [_expected(node)]
+    if not STANCE_MIN <= event.value <= STANCE_MAX:
+        return state, [Notice("stance_range")]
+    claim = _render(d.claim, state)
+    out: list[Output] = [SaveStance(node.id, node.phase, claim, event.value)]
+    state = replace(state, stances={**state.stances, node.phase: event.value}, steps=state.steps + 1)
+    return _advance(d, state, node.next, out)
+
+
+def _advance(d: Dialogue, state: RunState, node_id: str, out: list[Output]) -> tuple[RunState, list[Output]]:
+    """Walk from node_id through messages until a step that waits for input, or an end."""
+    while True:
+        node = d.node(node_id)
+        if not _applies(node, state):
+            node_id = node.next  # type: ignore[union-attr]  # the loader forbids `when` elsewhere
+            continue
+        if isinstance(node, Say):
+            out.append(Message(_render(node.text, state), _sources(d, node.cite)))
+            node_id = node.next
+            continue
+        if isinstance(node, End):
+            state = replace(state, node=node_id, finished=True, probing=False)
+            out.append(Message(_render(node.text, state), _sources(d, node.cite)))
+            out += [_recap(d, state), Finished()]
+            return state, out
+        state = replace(state, node=node_id, probing=False)
+        return state, out + _prompt(d, state)
+
+
+def _prompt(d: Dialogue, state: RunState) -> list[Output]:
+    node = d.node(state.node)
+    progress = Progress(state.steps + 1, state.steps + d.steps_to_end[node.id])
+    if isinstance(node, Ask):
+        if state.probing:
+            return [Question(node.id, _probe_text(d, state, node), node.move, probe=True)]
+        return [progress, Question(node.id, _ask_text(d, state, node), node.move,
+                                   sources=_sources(d, node.cite))]
+    if isinstance(node, Choose):
+        labels = tuple(_render(o.label, state) for o in node.options)
+        return [progress, Buttons(node.id, _render(node.text, state), labels, _sources(d, node.cite))]
+    assert isinstance(node, Stance)
+    return [progress, StanceQuestion(node.id, _render(d.claim, state), node.phase)]
+
+
+def _recap(d: Dialogue, state: RunState) -> Recap:
+    return Recap(
+        claim=_render(d.claim, state),
+        before=state.stances.get("before"),
+        after=state.stances.get("after"),
+        items=state.answers,
+        sources=d.sources,
+    )
+
+
+def _applies(node: Any, state: RunState) -> bool:
+    when = getattr(node, "when", None) or {}
+    return all(state.vars.get(k) == v for k, v in when.items())
+
+
+def _sources(d: Dialogue, keys: tuple[str, ...]) -> tuple[Source, ...]:
+    return tuple(d.source(k) for k in keys)
+
+
+def _ask_text(d: Dialogue, state: RunState, node: Ask) -> str:
+    return _render(node.variants[(state.visit - 1) % len(node.variants)], state)
+
+
+def _probe_text(d: Dialogue, state: RunState, node: Ask) -> str:
+    assert node.probe is not None
+    return _render(node.probe, state)
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+def localize(text: Text, locale: str) -> str:
+    return text.get(locale) or text["en"]
+
+
+def _render(text: Text, state: RunState) -> str:
+    raw = localize(text, state.locale)
+    return _PLACEHOLDER.sub(lambda m: state.vars.get(m.group(1), m.group(0)), raw)

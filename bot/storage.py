@@ -1,0 +1,281 @@
+"""All of Elenchus' data, in one SQLite file, behind a small named API.
+
+sqlite-utils does the table work; every write that belongs to one step happens in one
+transaction, so a crash leaves either the whole step or none of it. WAL mode lets readers
+(exports, Datasette) work while the bot writes. The schema is versioned: MIGRATIONS only grows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import sqlite_utils
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _m1_initial(db: sqlite_utils.Database) -> None:
+    db["participants"].create(
+        {"id": int, "platform": str, "external_id": str, "name": str, "locale": str, "created": str},
+        pk="id", not_null={"platform", "external_id", "created"})
+    db["participants"].create_index(["platform", "external_id"], unique=True)
+    db["consents"].create(
+        {"id": int, "participant_id": int, "version": str, "given": int, "at": str},
+        pk="id", foreign_keys=[("participant_id", "participants", "id")],
+        not_null={"participant_id", "version", "given", "at"})
+    db["consents"].create_index(["participant_id"])
+    db["runs"].create(
+        {"id": int, "participant_id": int, "dialogue_id": str, "dialogue_version": int, "chat": str,
+         "visit": int, "state": str, "status": str, "started": str, "updated": str, "finished": str},
+        pk="id", foreign_keys=[("participant_id", "participants", "id")],
+        not_null={"participant_id", "dialogue_id", "dialogue_version", "state", "status", "started", "updated"})
+    db["runs"].create_index(["participant_id", "status"])
+    db["reflections"].create(
+        {"id": int, "run_id": int, "participant_id": int, "dialogue_id": str, "dialogue_version": int,
+         "node_id": str, "question": str, "answer": str, "move": str, "probe": int,
+         "created": str, "edited": str, "history": str},
+        pk="id", foreign_keys=[("run_id", "runs", "id"), ("participant_id", "participants", "id")],
+        not_null={"run_id", "participant_id", "dialogue_id", "node_id", "question", "answer", "move", "created"})
+    db["reflections"].create_index(["participant_id"])
+    db["reflections"].create_index(["run_id"])
+    db["stances"].create(
+        {"id": int, "run_id": int, "participant_id": int, "dialogue_id": str, "node_id": str,
+         "phase": str, "claim": str, "value": int, "created": str},
+        pk="id", foreign_keys=[("run_id", "runs", "id"), ("participant_id", "participants", "id")],
+        not_null={"run_id", "participant_id", "dialogue_id", "phase", "value", "created"})
+    db["stances"].create_index(["participant_id"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial]
+"""Migration n (1-based) brings the schema from version n-1 to n. Append; never edit."""
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    participant_id: int
+    dialogue_id: str
+    dialogue_version: int
+    chat: str | None
+    visit: int
+    state: dict[str, Any]
+    status: str
+    started: str
+    updated: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Run:
+        return cls(row["id"], row["participant_id"], row["dialogue_id"], row["dialogue_version"],
+                   row["chat"], row["visit"] or 1, json.loads(row["state"]), row["status"],
+                   row["started"], row["updated"])
+
+
+@dataclass(frozen=True)
+class Reflection:
+    node_id: str
+    question: str
+    answer: str
+    move: str
+    probe: bool
+
+
+@dataclass(frozen=True)
+class StanceRecord:
+    node_id: str
+    phase: str
+    claim: str
+    value: int
+
+
+class Storage:
+    def __init__(self, path: str | Path, clock: Callable[[], str] = utc_now):
+        self.path = str(path)
+        self.clock = clock
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA busy_timeout = 5000")
+        self.migrate()
+
+    # ---- schema ---------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> int:
+        """Apply the migrations this database lacks; returns how many ran."""
+        done = self.schema_version
+        if done > len(MIGRATIONS):
+            raise RuntimeError(f"{self.path} has schema version {done}, newer than this Elenchus "
+                               f"({len(MIGRATIONS)}). Upgrade Elenchus.")
+        for number, migration in enumerate(MIGRATIONS[done:], start=done + 1):
+            with self._transaction():
+                migration(self.db)
+                self.db.execute(f"PRAGMA user_version = {number}")
+        return len(MIGRATIONS) - done
+
+    def _transaction(self):
+        return _Transaction(self.db.conn)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # ---- participants and consent ---------------------------------------------------------
+
+    def participant(self, platform: str, external_id: str, *, name: str | None = None,
+                    locale: str | None = None) -> int:
+        """The id of this participant, created on first sight."""
+        row = self._participant_row(platform, external_id)
+        if row:
+            return row["id"]
+        with self._transaction():
+            return self.db["participants"].insert(
+                {"platform": platform, "external_id": str(external_id), "name": name, "locale": locale,
+                 "created": self.clock()}).last_pk
+
+    def _participant_row(self, platform: str, external_id: str) -> dict[str, Any] | None:
+        rows = list(self.db["participants"].rows_where(
+            "platform = ? and external_id = ?", [platform, str(external_id)], limit=1))
+        return rows[0] if rows else None
+
+    def get_participant(self, participant_id: int) -> dict[str, Any]:
+        return self.db["participants"].get(participant_id)
+
+    def set_locale(self, participant_id: int, locale: str) -> None:
+        with self._transaction():
+            self.db["participants"].update(participant_id, {"locale": locale})
+
+    def record_consent(self, participant_id: int, version: str, given: bool) -> None:
+        with self._transaction():
+            self.db["consents"].insert({"participant_id": participant_id, "version": version,
+                                        "given": int(given), "at": self.clock()})
+
+    def consent(self, participant_id: int) -> dict[str, Any] | None:
+        rows = list(self.db["consents"].rows_where(
+            "participant_id = ?", [participant_id], order_by="id desc", limit=1))
+        return rows[0] if rows else None
+
+    def has_consent(self, participant_id: int) -> bool:
+        latest = self.consent(participant_id)
+        return bool(latest and latest["given"])
+
+    # ---- runs -----------------------------------------------------------------------------
+
+    def start_run(self, participant_id: int, dialogue_id: str, dialogue_version: int,
+                  state: dict[str, Any], *, visit: int = 1, chat: str | None = None) -> int:
+        """A new run; any other active run of the same dialogue in the same chat is abandoned."""
+        now = self.clock()
+        with self._transaction():
+            self.db.execute(
+                "update runs set status = 'abandoned', updated = ? where participant_id = ? "
+                "and dialogue_id = ? and status = 'active' and coalesce(chat, '') = coalesce(?, '')",
+                [now, participant_id, dialogue_id, chat])
+            return self.db["runs"].insert(
+                {"participant_id": participant_id, "dialogue_id": dialogue_id,
+                 "dialogue_version": dialogue_version, "chat": chat, "visit": visit,
+                 "state": json.dumps(state, ensure_ascii=False), "status": "active",
+                 "started": now, "updated": now, "finished": None}).last_pk
+
+    def save_step(self, run_id: int, state: dict[str, Any], *, finished: bool,
+                  reflections: Iterable[Reflection] = (), stances: Iterable[StanceRecord] = ()) -> None:
+        """Store one step of a run: its new state and what the participant gave, atomically."""
+        now = self.clock()
+        run = self.get_run(run_id)
+        base = {"run_id": run_id, "participant_id": run.participant_id, "dialogue_id": run.dialogue_id}
+        with self._transaction():
+            for r in reflections:
+                self.db["reflections"].insert({
+                    **base, "dialogue_version": run.dialogue_version, "node_id": r.node_id,
+                    "question": r.question, "answer": r.answer, "move": r.move, "probe": int(r.probe),
+                    "created": now, "edited": None, "history": None})
+            for s in stances:
+                self.db["stances"].insert({**base, "node_id": s.node_id, "phase": s.phase,
+                                           "claim": s.claim, "value": s.value, "created": now})
+            self.db["runs"].update(run_id, {
+                "state": json.dumps(state, ensure_ascii=False), "updated": now,
+                "status": "finished" if finished else "active", "dialogue_version": state["version"],
+                "finished": now if finished else None})
+
+    def get_run(self, run_id: int) -> Run:
+        return Run.from_row(self.db["runs"].get(run_id))
+
+    def active_run(self, participant_id: int, *, chat: str | None = None,
+                   dialogue_id: str | None = None) -> Run | None:
+        """The participant's most recently used active run (in a chat, of a dialogue)."""
+        where, args = "participant_id = ? and status = 'active'", [participant_id]
+        if chat is not None:
+            where += " and chat = ?"
+            args.append(chat)
+        if dialogue_id is not None:
+            where += " and dialogue_id = ?"
+            args.append(dialogue_id)
+        rows = list(self.db["runs"].rows_where(where, args, order_by="updated desc, id desc", limit=1))
+        return Run.from_row(rows[0]) if rows else None
+
+    def runs(self, participant_id: int) -> list[Run]:
+        return [Run.from_row(r) for r in self.db["runs"].rows_where(
+            "participant_id = ?", [participant_id], order_by="id")]
+
+    def visits(self, participant_id: int, dialogue_id: str) -> int:
+        return self.db["runs"].count_where("participant_id = ? and dialogue_id = ?", [participant_id, dialogue_id])
+
+    # ---- what a participant gave ----------------------------------------------------------
+
+    def reflections(self, participant_id: int) -> list[dict[str, Any]]:
+        return list(self.db["reflections"].rows_where("participant_id = ?", [participant_id], order_by="id"))
+
+    def stances(self, participant_id: int) -> list[dict[str, Any]]:
+        return list(self.db["stances"].rows_where("participant_id = ?", [participant_id], order_by="id"))
+
+    def edit_reflection(self, reflection_id: int, answer: str) -> None:
+        """Replace an answer, keeping every earlier version in the history."""
+        row = self.db["reflections"].get(reflection_id)
+        history = json.loads(row["history"] or "[]")
+        history.append({"answer": row["answer"], "until": self.clock()})
+        with self._transaction():
+            self.db["reflections"].update(reflection_id, {
+                "answer": answer, "edited": self.clock(), "history": json.dumps(history, ensure_ascii=False)})
+
+    def forget(self, participant_id: int) -> dict[str, int]:
+        """Delete everything stored about a participant; returns what was deleted, per table."""
+        counts = {}
+        with self._transaction():
+            for table in ("reflections", "stances", "runs", "consents"):
+                counts[table] = self.db[table].count_where("participant_id = ?", [participant_id])
+                self.db.execute(f"delete from {table} where participant_id = ?", [participant_id])
+            self.db.execute("delete from participants where id = ?", [participant_id])
+        return counts
+
+    def iter_rows(self, table: str) -> Iterator[dict[str, Any]]:
+        yield from self.db[table].rows
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error; nested uses join the outer one."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.outer = False
+
+    def __enter__(self) -> None:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.outer = True
+
+    def __exit__(self, kind, value, tb) -> None:
+        if not self.outer:
+            return
+        if kind is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")

@@ -1,0 +1,238 @@
+"""The terminal shell: play dialogues on stdin/stdout, stored like any other participant.
+
+Works with piped input, so it is scriptable: each line is one answer, choice or command.
+End of input, Ctrl-C or /quit stop and keep the place; the next `elenchus play` resumes it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import textwrap
+from typing import TextIO
+
+from .engine import (
+    Buttons,
+    ChoiceInput,
+    Dialogue,
+    Message,
+    Notice,
+    Output,
+    Progress,
+    Question,
+    Recap,
+    ResumeInput,
+    StanceInput,
+    StanceQuestion,
+    TextInput,
+)
+from .engine.step import localize
+from .prompts import Prompts
+from .service import Service
+from .views import MENU_KEYS, MENU_MARKS, PHASE_KEYS, cite_names, notice_key, reference
+
+PLATFORM = "terminal"
+CONSENT_VERSION = "terminal-local"
+WIDTH = 78
+
+
+class _Quit(Exception):
+    pass
+
+
+class _Menu(Exception):
+    pass
+
+
+class Terminal:
+    def __init__(self, service: Service, prompts: Prompts, stdin: TextIO, stdout: TextIO, *,
+                 locale: str = "en", user: str | None = None, db_label: str = ""):
+        self.service, self.prompts = service, prompts
+        self.stdin, self.stdout = stdin, stdout
+        self.locale = locale
+        self.db_label = db_label
+        self.echo = not _is_tty(stdin)
+        """Piped input is not shown by the terminal, so echo it for a readable transcript."""
+        storage = service.storage
+        self.participant = storage.participant(PLATFORM, user or getpass.getuser(), locale=locale)
+        if not storage.has_consent(self.participant):
+            storage.record_consent(self.participant, CONSENT_VERSION, True)
+
+    # ---- I/O ------------------------------------------------------------------------------
+
+    def t(self, key: str, **values) -> str:
+        return self.prompts.t(key, self.locale, **values)
+
+    def say(self, text: str = "", indent: str = "") -> None:
+        for paragraph in text.split("\n"):
+            lines = textwrap.wrap(paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent) or [""]
+            self.stdout.write("\n".join(lines) + "\n")
+        self.stdout.flush()
+
+    def ask(self, prompt: str) -> str:
+        """One line of input; raises _Quit at end of input or on /quit, _Menu on /menu."""
+        self.stdout.write(prompt)
+        self.stdout.flush()
+        line = self.stdin.readline()
+        if not line:
+            self.stdout.write("\n")
+            raise _Quit
+        line = line.rstrip("\r\n")
+        if self.echo:
+            self.stdout.write(line + "\n")
+        command = line.strip().lower()
+        if command in ("/quit", "/exit", "/q"):
+            raise _Quit
+        if command == "/menu":
+            raise _Menu
+        if command == "/help":
+            self.say(self.t("terminal.help"))
+            return self.ask(prompt)
+        return line
+
+    # ---- flow -----------------------------------------------------------------------------
+
+    def run(self, dialogue_id: str | None = None) -> int:
+        self.say(f"{self.t('app.name')}: {self.t('app.tagline')}")
+        self.say(self.t("terminal.welcome", db=self.db_label))
+        try:
+            first = self._first_dialogue(dialogue_id)
+            if first is False:
+                return 2
+            if first is not None:
+                self._play(first)
+            while True:
+                self._play(self._pick())
+        except (_Quit, KeyboardInterrupt, EOFError):
+            self.say()
+            self.say(self.t("terminal.bye"))
+            return 0
+
+    def _first_dialogue(self, dialogue_id: str | None) -> Dialogue | None | bool:
+        if dialogue_id is None:
+            current = self.service.current(self.participant)
+            return self.service.dialogue(current.dialogue_id) if current else None
+        dialogue = self.service.dialogue(dialogue_id)
+        if dialogue is None:
+            names = ", ".join(d.id for d in self.service.course.dialogues)
+            self.say(self.t("terminal.unknown_dialogue", name=dialogue_id, names=names))
+            return False
+        return dialogue
+
+    def _pick(self) -> Dialogue:
+        entries = self.service.menu(self.participant)
+        self.say()
+        self.say(self.t("menu.title", minutes=self.service.course.minutes))
+        for number, entry in enumerate(entries, start=1):
+            title = localize(entry.dialogue.title, self.locale)
+            line = self.t(MENU_KEYS[entry.status], title=title, minutes=entry.dialogue.minutes,
+                          step=entry.step, total=entry.total)
+            self.say(f"{number:>3}. {MENU_MARKS[entry.status]} {line}")
+        while True:
+            try:
+                choice = self.ask(self.t("terminal.pick")).strip()
+            except _Menu:
+                continue
+            if choice.isdigit() and 1 <= int(choice) <= len(entries):
+                return entries[int(choice) - 1].dialogue
+            by_id = self.service.dialogue(choice)
+            if by_id is not None:
+                return by_id
+            self.say(self.t("terminal.pick_invalid", choice=choice))
+
+    def _play(self, dialogue: Dialogue) -> None:
+        run = self.service.storage.active_run(self.participant, dialogue_id=dialogue.id)
+        self.say()
+        if run is None:
+            self.say(self.t("dialogue.intro", title=localize(dialogue.title, self.locale),
+                            summary=localize(dialogue.summary, self.locale)))
+            turn = self.service.start(self.participant, dialogue, locale=self.locale)
+        else:
+            self.say(self.t("terminal.resuming", title=localize(dialogue.title, self.locale)))
+            turn = self.service.send(self.participant, run, ResumeInput())
+        pending = self._show(turn.outputs)
+        try:
+            while pending is not None:
+                run = self.service.storage.get_run(turn.run_id)
+                turn = self.service.send(self.participant, run, self._read(pending))
+                pending = self._show(turn.outputs) or pending
+                if turn.state.finished:
+                    return
+        except _Menu:
+            return
+
+    def _read(self, pending: Output):
+        if isinstance(pending, Buttons):
+            raw = self.ask(self.t("terminal.choose_prompt", count=len(pending.options))).strip()
+            return ChoiceInput(int(raw) - 1 if raw.isdigit() else -1)
+        if isinstance(pending, StanceQuestion):
+            raw = self.ask(self.t("terminal.stance_prompt")).strip()
+            return StanceInput(int(raw) if raw.isdigit() else 0)
+        return TextInput(self.ask(self.t("terminal.answer_prompt")))
+
+    # ---- rendering ------------------------------------------------------------------------
+
+    def _show(self, outputs: list[Output]) -> Output | None:
+        """Print outputs; return the step now waiting for input, if any."""
+        pending = None
+        for output in outputs:
+            if isinstance(output, Message):
+                self.say()
+                self.say(output.text)
+                self._cite(output.sources)
+            elif isinstance(output, Progress):
+                self.say()
+                self.say(f"[{self.t('dialogue.progress', step=output.step, total=output.total)}]")
+            elif isinstance(output, Question):
+                if output.probe:
+                    self.say()
+                    self.say(self.t("dialogue.probe"))
+                self.say(output.text)
+                self._cite(output.sources)
+                pending = output
+            elif isinstance(output, Buttons):
+                self.say(output.text)
+                self._cite(output.sources)
+                for number, label in enumerate(output.options, start=1):
+                    self.say(f"  {number}) {label}")
+                pending = output
+            elif isinstance(output, StanceQuestion):
+                self.say(self.t(PHASE_KEYS[output.phase]))
+                self.say(f"“{output.claim}”", indent="  ")
+                self.say(self.t("stance.scale"), indent="  ")
+                pending = output
+            elif isinstance(output, Recap):
+                self._recap(output)
+            elif isinstance(output, Notice):
+                self.say(self.t(notice_key(output)))
+        return pending
+
+    def _cite(self, sources) -> None:
+        if sources:
+            self.say(self.t("dialogue.cite", names=cite_names(sources)), indent="  ")
+
+    def _recap(self, recap: Recap) -> None:
+        dash = self.t("recap.no_stance")
+        self.say()
+        self.say(f"== {self.t('recap.title')} ==")
+        self.say(self.t("recap.claim", claim=recap.claim))
+        self.say(self.t("recap.shift", before=recap.before or dash, after=recap.after or dash))
+        self.say()
+        self.say(self.t("recap.answers"))
+        for item in recap.items:
+            self.say()
+            self.say(item.question, indent="  ")
+            for line in item.answer.splitlines() or [""]:
+                self.say(line, indent="  » ")
+        self.say()
+        self.say(self.t("recap.sources"))
+        for source in recap.sources:
+            self.say(reference(source), indent="  ")
+        self.say()
+        self.say(self.t("recap.kept"))
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
