@@ -17,8 +17,10 @@ from .yamlpos import ContentError, Problem
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="elenchus", description="Socratic dialogues on micro-credentials. Without a subcommand: "
-        "the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the terminal mode.")
+        prog="elenchus",
+        description="Socratic dialogues on micro-credentials. Without a subcommand: "
+        "the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the terminal mode.",
+    )
     parser.add_argument("--version", action="version", version=f"elenchus {__version__}")
     sub = parser.add_subparsers(dest="command")
     play = sub.add_parser("play", help="play dialogues in the terminal")
@@ -26,7 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--lang", help="en or de (default: from LANG)")
     play.add_argument("--user", help="whose answers these are (default: your login name)")
     check = sub.add_parser("check", help="validate dialogues and prompts")
-    check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the shipped content and prompts)")
+    check.add_argument(
+        "paths", nargs="*", type=Path, help="files or folders (default: the shipped content and prompts)"
+    )
     check.add_argument("--quiet", action="store_true", help="print errors only, no warnings")
     graph = sub.add_parser("graph", help="print a dialogue as a Mermaid flowchart")
     graph.add_argument("dialogue")
@@ -70,8 +74,15 @@ def _play(args: argparse.Namespace, settings: Settings) -> int:
     storage = Storage(settings.db)
     try:
         locale = prompts.locale_for(args.lang, os.environ.get("LANG"))
-        terminal = Terminal(Service(course, storage), prompts, sys.stdin, sys.stdout, locale=locale,
-                            user=args.user, db_label=str(settings.db.resolve()))
+        terminal = Terminal(
+            Service(course, storage),
+            prompts,
+            sys.stdin,
+            sys.stdout,
+            locale=locale,
+            user=args.user,
+            db_label=str(settings.db.resolve()),
+        )
         return terminal.run(args.dialogue)
     finally:
         storage.close()
@@ -100,8 +111,15 @@ def _check_targets(targets: list[Path]) -> list[Problem]:
             code = paths.source_dir() if folder.resolve() == paths.prompts_dir().resolve() else None
             problems += check_prompts(folder, code)
         else:
-            problems.append(Problem(str(target), 1, 1, "error", "neither a content folder (with course.yaml and "
-                                    "sources.yaml) nor a prompts folder (with en.yaml)."))
+            problems.append(
+                Problem(
+                    str(target),
+                    1,
+                    1,
+                    "error",
+                    "neither a content folder (with course.yaml and sources.yaml) nor a prompts folder (with en.yaml).",
+                )
+            )
     return sorted(set(problems))
 
 

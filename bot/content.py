@@ -9,10 +9,11 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import jsonschema
 
@@ -74,7 +75,9 @@ def check_content(content_dir: Path, only: Iterable[Path] | None = None) -> list
     if only is None:
         return problems
     wanted = {shown_path(p) for p in only} | {
-        shown_path(content_dir / COURSE_FILE), shown_path(content_dir / SOURCES_FILE)}
+        shown_path(content_dir / COURSE_FILE),
+        shown_path(content_dir / SOURCES_FILE),
+    }
     return [p for p in problems if p.path in wanted]
 
 
@@ -99,9 +102,16 @@ def _load_all(content_dir: Path) -> tuple[Course | None, list[Problem]]:
         if dialogue is None:
             continue
         if dialogue.id in dialogues:
-            problems.append(Problem(shown_path(path), 1, 1, "error",
-                                    f"the dialogue id '{dialogue.id}' is already used by {first_seen[dialogue.id]}. "
-                                    "Give each dialogue its own id."))
+            problems.append(
+                Problem(
+                    shown_path(path),
+                    1,
+                    1,
+                    "error",
+                    f"the dialogue id '{dialogue.id}' is already used by {first_seen[dialogue.id]}. "
+                    "Give each dialogue its own id.",
+                )
+            )
             continue
         dialogues[dialogue.id] = dialogue
         first_seen[dialogue.id] = shown_path(path)
@@ -115,7 +125,9 @@ def _load_all(content_dir: Path) -> tuple[Course | None, list[Problem]]:
 def _load_sources(path: Path) -> tuple[dict[str, Source], list[Problem]]:
     shown = shown_path(path)
     if not path.exists():
-        return {}, [Problem(shown, 1, 1, "error", "the bibliography is missing. Create sources.yaml (see content/README.md).")]
+        return {}, [
+            Problem(shown, 1, 1, "error", "the bibliography is missing. Create sources.yaml (see content/README.md).")
+        ]
     data, problems = load(path, shown)
     report = _Report(shown, data)
     report.problems = problems
@@ -136,8 +148,13 @@ def _load_sources(path: Path) -> tuple[dict[str, Source], list[Problem]]:
         for field in sorted(unknown):
             report.add([key, field], f"unknown field '{field}' in a source. Use short, cite, doi and url.", key=True)
         if isinstance(entry.get("short"), str) and isinstance(entry.get("cite"), str):
-            result[key] = Source(key, entry["short"].strip(), " ".join(entry["cite"].split()),
-                                 _opt_str(entry.get("doi")), _opt_str(entry.get("url")))
+            result[key] = Source(
+                key,
+                entry["short"].strip(),
+                " ".join(entry["cite"].split()),
+                _opt_str(entry.get("doi")),
+                _opt_str(entry.get("url")),
+            )
     return result, report.problems
 
 
@@ -151,7 +168,11 @@ def _opt_str(value: Any) -> str | None:
 def _load_course_file(path: Path, dialogues: dict[str, Dialogue]) -> tuple[Course | None, list[Problem]]:
     shown = shown_path(path)
     if not path.exists():
-        return None, [Problem(shown, 1, 1, "error", "the course file is missing. Create course.yaml listing the dialogues in order.")]
+        return None, [
+            Problem(
+                shown, 1, 1, "error", "the course file is missing. Create course.yaml listing the dialogues in order."
+            )
+        ]
     data, problems = load(path, shown)
     if data is None:
         return None, problems
@@ -172,8 +193,11 @@ def _load_course_file(path: Path, dialogues: dict[str, Dialogue]) -> tuple[Cours
     ordered: list[Dialogue] = []
     for i, dialogue_id in enumerate(listed):
         if dialogue_id not in dialogues:
-            report.add(["dialogues", i], f"the course lists '{dialogue_id}', but no dialogue has that id."
-                       + _did_you_mean(str(dialogue_id), dialogues))
+            report.add(
+                ["dialogues", i],
+                f"the course lists '{dialogue_id}', but no dialogue has that id."
+                + _did_you_mean(str(dialogue_id), dialogues),
+            )
         elif dialogues[dialogue_id] in ordered:
             report.add(["dialogues", i], f"'{dialogue_id}' is listed twice. List each dialogue once.")
         else:
@@ -182,13 +206,17 @@ def _load_course_file(path: Path, dialogues: dict[str, Dialogue]) -> tuple[Cours
     for field in ("title", "summary"):
         texts[field] = _text_or_report(report, [field], data.get(field))
     outcomes = data.get("outcomes") or []
-    outcome_texts = tuple(t for i, o in enumerate(outcomes if isinstance(outcomes, list) else [])
-                          if (t := _text_or_report(report, ["outcomes", i], o)) is not None)
+    outcome_texts = tuple(
+        t
+        for i, o in enumerate(outcomes if isinstance(outcomes, list) else [])
+        if (t := _text_or_report(report, ["outcomes", i], o)) is not None
+    )
     if any(p.is_error for p in report.problems):
         return None, report.problems
     extra = {k: v for k, v in dialogues.items() if v not in ordered}
-    course = Course(str(data["id"]), texts["title"], texts["summary"], outcome_texts,
-                    tuple(ordered), MappingProxyType(extra))
+    course = Course(
+        str(data["id"]), texts["title"], texts["summary"], outcome_texts, tuple(ordered), MappingProxyType(extra)
+    )
     return course, report.problems
 
 
@@ -260,19 +288,30 @@ def _check_node_kinds(report: _Report, data: dict) -> None:
             report.add(["nodes", i], f"{name} has no kind. Give it exactly one of: say, ask, choose, stance, end.")
             continue
         if len(kinds) > 1:
-            report.add(["nodes", i, kinds[1]], f"{name} mixes {' and '.join(kinds)}. "
-                       "Split it into one node per kind.", key=True)
+            report.add(
+                ["nodes", i, kinds[1]],
+                f"{name} mixes {' and '.join(kinds)}. Split it into one node per kind.",
+                key=True,
+            )
             continue
         kind = kinds[0]
         for field in sorted(set(node) - allowed[kind] - {"id", kind}):
             if field in {"next", "cite", "when", "move", "probe", "options"}:
-                report.add(["nodes", i, field], f"'{field}' does not belong on a '{kind}' node. "
-                           + _field_hint(kind, field), key=True)
+                report.add(
+                    ["nodes", i, field],
+                    f"'{field}' does not belong on a '{kind}' node. " + _field_hint(kind, field),
+                    key=True,
+                )
         if kind == "ask" and "move" not in node:
-            report.add(["nodes", i], f"{name} asks a question but has no 'move'. Add `move:` with one of: "
-                       "clarification, assumptions, evidence, viewpoints, implications, meta-question.")
+            report.add(
+                ["nodes", i],
+                f"{name} asks a question but has no 'move'. Add `move:` with one of: "
+                "clarification, assumptions, evidence, viewpoints, implications, meta-question.",
+            )
         if kind == "choose" and "options" not in node:
-            report.add(["nodes", i], f"{name} has no options. Add `options:` with at least two, each with label and next.")
+            report.add(
+                ["nodes", i], f"{name} has no options. Add `options:` with at least two, each with label and next."
+            )
 
 
 def _field_hint(kind: str, field: str) -> str:
@@ -335,8 +374,9 @@ def _explain(error: jsonschema.ValidationError) -> tuple[str, bool]:
         if extra:
             bad = extra[0]
             error.path.append(bad)  # point at the key itself
-            return (f"unknown field '{bad}' in {where}." + _did_you_mean(bad, allowed)
-                    + " Remove it or fix its spelling."), True
+            return (
+                f"unknown field '{bad}' in {where}." + _did_you_mean(bad, allowed) + " Remove it or fix its spelling."
+            ), True
         return f"{where} has fields that are not allowed.", False
     if v == "enum":
         return f"'{inst}' is not allowed in {where}. Use one of: {', '.join(map(str, error.validator_value))}.", False
@@ -344,10 +384,14 @@ def _explain(error: jsonschema.ValidationError) -> tuple[str, bool]:
         return f"{where} should be {_type_words(error.validator_value)}, not {_type_words(_json_type(inst))}.", False
     if v == "pattern":
         if "a-z][a-z0-9_" in str(error.validator_value):
-            return (f"'{inst}' is not a valid variable name in {where}. Use lowercase letters, digits and "
-                    "underscores, starting with a letter."), False
-        return (f"'{inst}' is not a valid id in {where}. Use lowercase letters, digits and hyphens, "
-                "starting with a letter or digit, at most 32 characters."), False
+            return (
+                f"'{inst}' is not a valid variable name in {where}. Use lowercase letters, digits and "
+                "underscores, starting with a letter."
+            ), False
+        return (
+            f"'{inst}' is not a valid id in {where}. Use lowercase letters, digits and hyphens, "
+            "starting with a letter or digit, at most 32 characters."
+        ), False
     if v == "oneOf" and "locale" in json.dumps(schema):
         return f"{where} should be a text, or a mapping of locales to texts that includes 'en'.", False
     if v in ("minItems", "maxItems"):
@@ -364,8 +408,15 @@ def _explain(error: jsonschema.ValidationError) -> tuple[str, bool]:
 
 
 def _type_words(kind: Any) -> str:
-    words = {"string": "a text", "integer": "a whole number", "array": "a list", "object": "a mapping",
-             "number": "a number", "boolean": "true or false", "null": "empty"}
+    words = {
+        "string": "a text",
+        "integer": "a whole number",
+        "array": "a list",
+        "object": "a mapping",
+        "number": "a number",
+        "boolean": "true or false",
+        "null": "empty",
+    }
     if isinstance(kind, list):
         return " or ".join(words.get(k, k) for k in kind)
     return words.get(kind, str(kind))
@@ -396,13 +447,20 @@ def _check_sources(report: _Report, data: dict, bibliography: dict[str, Source])
     listed = data["sources"]
     for i, key in enumerate(listed):
         if key not in bibliography:
-            report.add(["sources", i], f"the source '{key}' is not in sources.yaml."
-                       + _did_you_mean(key, bibliography) + " Add it there, or fix the key.")
+            report.add(
+                ["sources", i],
+                f"the source '{key}' is not in sources.yaml."
+                + _did_you_mean(key, bibliography)
+                + " Add it there, or fix the key.",
+            )
     for i, node in enumerate(data["nodes"]):
         for j, key in enumerate(node.get("cite", [])):
             if key not in listed:
-                report.add(["nodes", i, "cite", j], f"node '{node['id']}' cites '{key}', which is not in this "
-                           "dialogue's `sources`. Add it to `sources` at the top.")
+                report.add(
+                    ["nodes", i, "cite", j],
+                    f"node '{node['id']}' cites '{key}', which is not in this "
+                    "dialogue's `sources`. Add it to `sources` at the top.",
+                )
 
 
 def _targets(node: dict, following: str | None) -> Iterator[tuple[list[Any], str | None]]:
@@ -419,8 +477,11 @@ def _check_flow(report: _Report, data: dict) -> None:
     index: dict[str, int] = {}
     for i, node in enumerate(nodes):
         if node["id"] in index:
-            report.add(["nodes", i, "id"], f"the node id '{node['id']}' is used twice (first at node "
-                       f"{index[node['id']] + 1}). Give each node its own id.")
+            report.add(
+                ["nodes", i, "id"],
+                f"the node id '{node['id']}' is used twice (first at node "
+                f"{index[node['id']] + 1}). Give each node its own id.",
+            )
         else:
             index[node["id"]] = i
     graph: dict[str, list[str]] = {}
@@ -429,11 +490,18 @@ def _check_flow(report: _Report, data: dict) -> None:
         outs = []
         for path, target in _targets(node, following):
             if target is None:
-                report.add(["nodes", i], f"node '{node['id']}' is the last in the file but not an end, so the "
-                           "dialogue would stop without a recap. Add `next:` or put an `end` node after it.")
+                report.add(
+                    ["nodes", i],
+                    f"node '{node['id']}' is the last in the file but not an end, so the "
+                    "dialogue would stop without a recap. Add `next:` or put an `end` node after it.",
+                )
             elif target not in index:
-                report.add(["nodes", i, *path], f"'{target}' is not a node in this dialogue."
-                           + _did_you_mean(target, index) + " Point `next` at an existing node id.")
+                report.add(
+                    ["nodes", i, *path],
+                    f"'{target}' is not a node in this dialogue."
+                    + _did_you_mean(target, index)
+                    + " Point `next` at an existing node id.",
+                )
             else:
                 outs.append(target)
         graph.setdefault(node["id"], outs)
@@ -442,19 +510,28 @@ def _check_flow(report: _Report, data: dict) -> None:
     reachable = _reach(graph, nodes[0]["id"])
     for i, node in enumerate(nodes):
         if node["id"] not in reachable:
-            report.add(["nodes", i, "id"], f"node '{node['id']}' can never be reached from the start. Point a "
-                       "`next` or an option at it, or delete it.")
+            report.add(
+                ["nodes", i, "id"],
+                f"node '{node['id']}' can never be reached from the start. Point a "
+                "`next` or an option at it, or delete it.",
+            )
     cycle = _find_cycle(graph, nodes[0]["id"])
     if cycle:
-        report.add(["nodes", index[cycle[0]], "id"], "the dialogue loops: " + " -> ".join(cycle)
-                   + ". Loops are not supported; point one of these `next`s forward.")
+        report.add(
+            ["nodes", index[cycle[0]], "id"],
+            "the dialogue loops: "
+            + " -> ".join(cycle)
+            + ". Loops are not supported; point one of these `next`s forward.",
+        )
         return
     ends = {n["id"] for n in nodes if "end" in n}
     finishing = {n for n in graph if _reach(graph, n) & ends}
     for i, node in enumerate(nodes):
         if node["id"] in reachable and node["id"] not in finishing:
-            report.add(["nodes", i, "id"], f"no end can be reached from node '{node['id']}'. Make sure every "
-                       "path leads to an `end` node.")
+            report.add(
+                ["nodes", i, "id"],
+                f"no end can be reached from node '{node['id']}'. Make sure every path leads to an `end` node.",
+            )
 
 
 def _reach(graph: dict[str, list[str]], start: str) -> set[str]:
@@ -476,7 +553,7 @@ def _find_cycle(graph: dict[str, list[str]], start: str) -> list[str] | None:
         trail.append(node)
         for nxt in graph.get(node, []):
             if state.get(nxt) == 1:
-                return trail[trail.index(nxt):] + [nxt]
+                return trail[trail.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         state[node] = 2
@@ -513,19 +590,28 @@ def _texts(data: dict) -> Iterator[tuple[list[Any], str, str]]:
 
 
 def _check_texts(report: _Report, data: dict) -> None:
-    for path, locale, text in _texts(data):
+    for path, _, text in _texts(data):
         if len(text) > MAX_MESSAGE:
-            report.add(path, f"this text has {len(text)} characters; a Telegram message holds at most "
-                       f"{MAX_MESSAGE}. Shorten it or split it into two `say` nodes.")
+            report.add(
+                path,
+                f"this text has {len(text)} characters; a Telegram message holds at most "
+                f"{MAX_MESSAGE}. Shorten it or split it into two `say` nodes.",
+            )
         if "label" in path and len(text) > MAX_LABEL:
-            report.add(path, f"this button label has {len(text)} characters; at most {MAX_LABEL} fit on a "
-                       "phone. Shorten it and put the detail in the question above.")
+            report.add(
+                path,
+                f"this button label has {len(text)} characters; at most {MAX_LABEL} fit on a "
+                "phone. Shorten it and put the detail in the question above.",
+            )
     for i, node in enumerate(data["nodes"]):
         if "choose" in node:
             longest = callbacks.choice(callbacks.LONGEST_RUN_ID, node["id"], len(node["options"]) - 1)
             if not callbacks.fits(longest):
-                report.add(["nodes", i, "id"], f"the id '{node['id']}' makes button data of "
-                           f"{len(longest.encode())} bytes; Telegram allows {callbacks.MAX_BYTES}. Use a shorter id.")
+                report.add(
+                    ["nodes", i, "id"],
+                    f"the id '{node['id']}' makes button data of "
+                    f"{len(longest.encode())} bytes; Telegram allows {callbacks.MAX_BYTES}. Use a shorter id.",
+                )
 
 
 def _check_variables(report: _Report, data: dict) -> None:
@@ -537,15 +623,21 @@ def _check_variables(report: _Report, data: dict) -> None:
     for path, _, text in _texts(data):
         for name in _PLACEHOLDER.findall(text):
             if name not in values:
-                report.add(path, f"the text uses {{{name}}}, but no option sets '{name}'. Add `set: {{{name}: ...}}` "
-                           "to an option, or remove the braces.")
+                report.add(
+                    path,
+                    f"the text uses {{{name}}}, but no option sets '{name}'. Add `set: {{{name}: ...}}` "
+                    "to an option, or remove the braces.",
+                )
     for i, node in enumerate(data["nodes"]):
         for name, value in node.get("when", {}).items():
             if name not in values:
                 report.add(["nodes", i, "when", name], f"'when' tests '{name}', but no option sets it.", key=True)
             elif value not in values[name]:
-                report.add(["nodes", i, "when", name], f"no option sets '{name}' to '{value}' (options set: "
-                           f"{', '.join(sorted(values[name]))}). Fix the value.")
+                report.add(
+                    ["nodes", i, "when", name],
+                    f"no option sets '{name}' to '{value}' (options set: "
+                    f"{', '.join(sorted(values[name]))}). Fix the value.",
+                )
 
 
 def _check_pedagogy(report: _Report, data: dict) -> None:
@@ -556,8 +648,11 @@ def _check_pedagogy(report: _Report, data: dict) -> None:
     if len(asks) < 3:
         report.warn(["nodes"], f"only {len(asks)} open question(s); the course asks for at least three.")
     if len(moves) < 4:
-        report.warn(["nodes"], f"only {len(moves)} different Socratic move(s) ({', '.join(sorted(moves)) or 'none'}); "
-                    "the course asks for at least four.")
+        report.warn(
+            ["nodes"],
+            f"only {len(moves)} different Socratic move(s) ({', '.join(sorted(moves)) or 'none'}); "
+            "the course asks for at least four.",
+        )
     for phase in ("before", "after"):
         if phase not in phases:
             report.warn(["nodes"], f"no `stance: {phase}` node; the course rates the claim at the start and the end.")
@@ -604,8 +699,9 @@ def _build_node(node: dict, nxt: str) -> Node:
         probe = _text(node["probe"]) if "probe" in node else None
         return Ask(nid, tuple(_text(v) for v in variants), node["move"], nxt, probe, cite, when)
     if "choose" in node:
-        options = tuple(Option(_text(o["label"]), o["next"], MappingProxyType(dict(o.get("set", {}))))
-                        for o in node["options"])
+        options = tuple(
+            Option(_text(o["label"]), o["next"], MappingProxyType(dict(o.get("set", {})))) for o in node["options"]
+        )
         return Choose(nid, _text(node["choose"]), options, cite)
     if "stance" in node:
         return Stance(nid, node["stance"], nxt, when)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .yamlpos import ContentError, PosMap, Problem, load, shown_path
 
@@ -98,18 +99,40 @@ def _compare(texts: dict[str, dict[str, str]], files: dict[str, tuple[str, PosMa
         for key in english:
             if key not in own:
                 line, _ = en_data.key_pos[key]
-                problems.append(Problem(shown, 1, 1, "error", f"the key '{key}' is missing (it is at "
-                                        f"{en_shown}:{line}). Add its {locale} translation."))
+                problems.append(
+                    Problem(
+                        shown,
+                        1,
+                        1,
+                        "error",
+                        f"the key '{key}' is missing (it is at {en_shown}:{line}). Add its {locale} translation.",
+                    )
+                )
             elif _placeholders(own[key]) != _placeholders(english[key]):
                 line, col = data.value_pos[key]
-                problems.append(Problem(shown, line, col, "error", f"'{key}' uses "
-                                        f"{_braces(own[key])} but English uses {_braces(english[key])}. "
-                                        "Use the same placeholders."))
+                problems.append(
+                    Problem(
+                        shown,
+                        line,
+                        col,
+                        "error",
+                        f"'{key}' uses "
+                        f"{_braces(own[key])} but English uses {_braces(english[key])}. "
+                        "Use the same placeholders.",
+                    )
+                )
         for key in own:
             if key not in english:
                 line, col = data.key_pos[key]
-                problems.append(Problem(shown, line, col, "warning", f"the key '{key}' is not in "
-                                        f"{DEFAULT}.yaml, so it is never used. Remove it or fix its name."))
+                problems.append(
+                    Problem(
+                        shown,
+                        line,
+                        col,
+                        "warning",
+                        f"the key '{key}' is not in {DEFAULT}.yaml, so it is never used. Remove it or fix its name.",
+                    )
+                )
     return problems
 
 
@@ -125,8 +148,15 @@ def _unused(en_path: Path, english: dict[str, str], code_dir: Path) -> list[Prob
     for key in english:
         if key not in used:
             line, col = data.key_pos[key]
-            problems.append(Problem(shown_path(en_path), line, col, "warning",
-                                    f"the key '{key}' is not used by the bot. Remove it, or use it."))
+            problems.append(
+                Problem(
+                    shown_path(en_path),
+                    line,
+                    col,
+                    "warning",
+                    f"the key '{key}' is not used by the bot. Remove it, or use it.",
+                )
+            )
     return problems
 
 

@@ -7,8 +7,8 @@ they are shown), and nothing they write is kept without their consent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 from .engine import (
     Course,
@@ -55,14 +55,14 @@ class Service:
     def dialogue(self, dialogue_id: str) -> Dialogue | None:
         return self.course.get(dialogue_id)
 
-    def start(self, participant_id: int, dialogue: Dialogue, *, locale: str = "en",
-              chat: str | None = None) -> Turn:
+    def start(self, participant_id: int, dialogue: Dialogue, *, locale: str = "en", chat: str | None = None) -> Turn:
         visit = self.storage.visits(participant_id, dialogue.id) + 1
         state, outputs = step(dialogue, None, StartInput(locale=locale, visit=visit))
         assert state is not None
         kept = self.storage.has_consent(participant_id)
-        run_id = self.storage.start_run(participant_id, dialogue.id, dialogue.version,
-                                        _stored_state(state, kept), visit=visit, chat=chat)
+        run_id = self.storage.start_run(
+            participant_id, dialogue.id, dialogue.version, _stored_state(state, kept), visit=visit, chat=chat
+        )
         self._save(run_id, participant_id, state, outputs, kept)
         return Turn(run_id, dialogue, outputs, state)
 
@@ -81,19 +81,21 @@ class Service:
             self._save(run.id, participant_id, new_state, outputs, self.storage.has_consent(participant_id))
         return Turn(run.id, dialogue, outputs, new_state)
 
-    def _save(self, run_id: int, participant_id: int, state: RunState, outputs: Sequence[Output],
-              kept: bool) -> None:
+    def _save(self, run_id: int, participant_id: int, state: RunState, outputs: Sequence[Output], kept: bool) -> None:
         if kept:
             self._unkept.pop(run_id, None)
-            reflections = [Reflection(o.node, o.question, o.answer, o.move, o.probe)
-                           for o in outputs if isinstance(o, SaveReflection)]
-            stances = [StanceRecord(o.node, o.phase, o.claim, o.value)
-                       for o in outputs if isinstance(o, SaveStance)]
+            reflections = [
+                Reflection(o.node, o.question, o.answer, o.move, o.probe)
+                for o in outputs
+                if isinstance(o, SaveReflection)
+            ]
+            stances = [StanceRecord(o.node, o.phase, o.claim, o.value) for o in outputs if isinstance(o, SaveStance)]
         else:
             self._unkept[run_id] = state
             reflections, stances = [], []
-        self.storage.save_step(run_id, _stored_state(state, kept), finished=state.finished,
-                               reflections=reflections, stances=stances)
+        self.storage.save_step(
+            run_id, _stored_state(state, kept), finished=state.finished, reflections=reflections, stances=stances
+        )
 
     # ---- overview -------------------------------------------------------------------------
 
@@ -107,8 +109,9 @@ class Service:
             if active:
                 state = RunState.from_dict(active[-1].state)
                 node = state.node if state.node in dialogue.nodes else dialogue.start
-                entries.append(MenuEntry(dialogue, "active", state.steps + 1,
-                                         state.steps + dialogue.steps_to_end[node], done))
+                entries.append(
+                    MenuEntry(dialogue, "active", state.steps + 1, state.steps + dialogue.steps_to_end[node], done)
+                )
             else:
                 entries.append(MenuEntry(dialogue, "done" if done else "new", finished_count=done))
         return entries

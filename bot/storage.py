@@ -9,47 +9,90 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import sqlite_utils
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
     db["participants"].create(
         {"id": int, "platform": str, "external_id": str, "name": str, "locale": str, "created": str},
-        pk="id", not_null={"platform", "external_id", "created"})
+        pk="id",
+        not_null={"platform", "external_id", "created"},
+    )
     db["participants"].create_index(["platform", "external_id"], unique=True)
     db["consents"].create(
         {"id": int, "participant_id": int, "version": str, "given": int, "at": str},
-        pk="id", foreign_keys=[("participant_id", "participants", "id")],
-        not_null={"participant_id", "version", "given", "at"})
+        pk="id",
+        foreign_keys=[("participant_id", "participants", "id")],
+        not_null={"participant_id", "version", "given", "at"},
+    )
     db["consents"].create_index(["participant_id"])
     db["runs"].create(
-        {"id": int, "participant_id": int, "dialogue_id": str, "dialogue_version": int, "chat": str,
-         "visit": int, "state": str, "status": str, "started": str, "updated": str, "finished": str},
-        pk="id", foreign_keys=[("participant_id", "participants", "id")],
-        not_null={"participant_id", "dialogue_id", "dialogue_version", "state", "status", "started", "updated"})
+        {
+            "id": int,
+            "participant_id": int,
+            "dialogue_id": str,
+            "dialogue_version": int,
+            "chat": str,
+            "visit": int,
+            "state": str,
+            "status": str,
+            "started": str,
+            "updated": str,
+            "finished": str,
+        },
+        pk="id",
+        foreign_keys=[("participant_id", "participants", "id")],
+        not_null={"participant_id", "dialogue_id", "dialogue_version", "state", "status", "started", "updated"},
+    )
     db["runs"].create_index(["participant_id", "status"])
     db["reflections"].create(
-        {"id": int, "run_id": int, "participant_id": int, "dialogue_id": str, "dialogue_version": int,
-         "node_id": str, "question": str, "answer": str, "move": str, "probe": int,
-         "created": str, "edited": str, "history": str},
-        pk="id", foreign_keys=[("run_id", "runs", "id"), ("participant_id", "participants", "id")],
-        not_null={"run_id", "participant_id", "dialogue_id", "node_id", "question", "answer", "move", "created"})
+        {
+            "id": int,
+            "run_id": int,
+            "participant_id": int,
+            "dialogue_id": str,
+            "dialogue_version": int,
+            "node_id": str,
+            "question": str,
+            "answer": str,
+            "move": str,
+            "probe": int,
+            "created": str,
+            "edited": str,
+            "history": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id"), ("participant_id", "participants", "id")],
+        not_null={"run_id", "participant_id", "dialogue_id", "node_id", "question", "answer", "move", "created"},
+    )
     db["reflections"].create_index(["participant_id"])
     db["reflections"].create_index(["run_id"])
     db["stances"].create(
-        {"id": int, "run_id": int, "participant_id": int, "dialogue_id": str, "node_id": str,
-         "phase": str, "claim": str, "value": int, "created": str},
-        pk="id", foreign_keys=[("run_id", "runs", "id"), ("participant_id", "participants", "id")],
-        not_null={"run_id", "participant_id", "dialogue_id", "phase", "value", "created"})
+        {
+            "id": int,
+            "run_id": int,
+            "participant_id": int,
+            "dialogue_id": str,
+            "node_id": str,
+            "phase": str,
+            "claim": str,
+            "value": int,
+            "created": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id"), ("participant_id", "participants", "id")],
+        not_null={"run_id", "participant_id", "dialogue_id", "phase", "value", "created"},
+    )
     db["stances"].create_index(["participant_id"])
 
 
@@ -72,9 +115,18 @@ class Run:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Run:
-        return cls(row["id"], row["participant_id"], row["dialogue_id"], row["dialogue_version"],
-                   row["chat"], row["visit"] or 1, json.loads(row["state"]), row["status"],
-                   row["started"], row["updated"])
+        return cls(
+            row["id"],
+            row["participant_id"],
+            row["dialogue_id"],
+            row["dialogue_version"],
+            row["chat"],
+            row["visit"] or 1,
+            json.loads(row["state"]),
+            row["status"],
+            row["started"],
+            row["updated"],
+        )
 
 
 @dataclass(frozen=True)
@@ -116,8 +168,10 @@ class Storage:
         """Apply the migrations this database lacks; returns how many ran."""
         done = self.schema_version
         if done > len(MIGRATIONS):
-            raise RuntimeError(f"{self.path} has schema version {done}, newer than this Elenchus "
-                               f"({len(MIGRATIONS)}). Upgrade Elenchus.")
+            raise RuntimeError(
+                f"{self.path} has schema version {done}, newer than this Elenchus "
+                f"({len(MIGRATIONS)}). Upgrade Elenchus."
+            )
         for number, migration in enumerate(MIGRATIONS[done:], start=done + 1):
             with self._transaction():
                 migration(self.db)
@@ -132,20 +186,34 @@ class Storage:
 
     # ---- participants and consent ---------------------------------------------------------
 
-    def participant(self, platform: str, external_id: str, *, name: str | None = None,
-                    locale: str | None = None) -> int:
+    def participant(
+        self, platform: str, external_id: str, *, name: str | None = None, locale: str | None = None
+    ) -> int:
         """The id of this participant, created on first sight."""
         row = self._participant_row(platform, external_id)
         if row:
             return row["id"]
         with self._transaction():
-            return self.db["participants"].insert(
-                {"platform": platform, "external_id": str(external_id), "name": name, "locale": locale,
-                 "created": self.clock()}).last_pk
+            return (
+                self.db["participants"]
+                .insert(
+                    {
+                        "platform": platform,
+                        "external_id": str(external_id),
+                        "name": name,
+                        "locale": locale,
+                        "created": self.clock(),
+                    }
+                )
+                .last_pk
+            )
 
     def _participant_row(self, platform: str, external_id: str) -> dict[str, Any] | None:
-        rows = list(self.db["participants"].rows_where(
-            "platform = ? and external_id = ?", [platform, str(external_id)], limit=1))
+        rows = list(
+            self.db["participants"].rows_where(
+                "platform = ? and external_id = ?", [platform, str(external_id)], limit=1
+            )
+        )
         return rows[0] if rows else None
 
     def get_participant(self, participant_id: int) -> dict[str, Any]:
@@ -157,12 +225,12 @@ class Storage:
 
     def record_consent(self, participant_id: int, version: str, given: bool) -> None:
         with self._transaction():
-            self.db["consents"].insert({"participant_id": participant_id, "version": version,
-                                        "given": int(given), "at": self.clock()})
+            self.db["consents"].insert(
+                {"participant_id": participant_id, "version": version, "given": int(given), "at": self.clock()}
+            )
 
     def consent(self, participant_id: int) -> dict[str, Any] | None:
-        rows = list(self.db["consents"].rows_where(
-            "participant_id = ?", [participant_id], order_by="id desc", limit=1))
+        rows = list(self.db["consents"].rows_where("participant_id = ?", [participant_id], order_by="id desc", limit=1))
         return rows[0] if rows else None
 
     def has_consent(self, participant_id: int) -> bool:
@@ -171,46 +239,91 @@ class Storage:
 
     # ---- runs -----------------------------------------------------------------------------
 
-    def start_run(self, participant_id: int, dialogue_id: str, dialogue_version: int,
-                  state: dict[str, Any], *, visit: int = 1, chat: str | None = None) -> int:
+    def start_run(
+        self,
+        participant_id: int,
+        dialogue_id: str,
+        dialogue_version: int,
+        state: dict[str, Any],
+        *,
+        visit: int = 1,
+        chat: str | None = None,
+    ) -> int:
         """A new run; any other active run of the same dialogue in the same chat is abandoned."""
         now = self.clock()
         with self._transaction():
             self.db.execute(
                 "update runs set status = 'abandoned', updated = ? where participant_id = ? "
                 "and dialogue_id = ? and status = 'active' and coalesce(chat, '') = coalesce(?, '')",
-                [now, participant_id, dialogue_id, chat])
-            return self.db["runs"].insert(
-                {"participant_id": participant_id, "dialogue_id": dialogue_id,
-                 "dialogue_version": dialogue_version, "chat": chat, "visit": visit,
-                 "state": json.dumps(state, ensure_ascii=False), "status": "active",
-                 "started": now, "updated": now, "finished": None}).last_pk
+                [now, participant_id, dialogue_id, chat],
+            )
+            return (
+                self.db["runs"]
+                .insert(
+                    {
+                        "participant_id": participant_id,
+                        "dialogue_id": dialogue_id,
+                        "dialogue_version": dialogue_version,
+                        "chat": chat,
+                        "visit": visit,
+                        "state": json.dumps(state, ensure_ascii=False),
+                        "status": "active",
+                        "started": now,
+                        "updated": now,
+                        "finished": None,
+                    }
+                )
+                .last_pk
+            )
 
-    def save_step(self, run_id: int, state: dict[str, Any], *, finished: bool,
-                  reflections: Iterable[Reflection] = (), stances: Iterable[StanceRecord] = ()) -> None:
+    def save_step(
+        self,
+        run_id: int,
+        state: dict[str, Any],
+        *,
+        finished: bool,
+        reflections: Iterable[Reflection] = (),
+        stances: Iterable[StanceRecord] = (),
+    ) -> None:
         """Store one step of a run: its new state and what the participant gave, atomically."""
         now = self.clock()
         run = self.get_run(run_id)
         base = {"run_id": run_id, "participant_id": run.participant_id, "dialogue_id": run.dialogue_id}
         with self._transaction():
             for r in reflections:
-                self.db["reflections"].insert({
-                    **base, "dialogue_version": run.dialogue_version, "node_id": r.node_id,
-                    "question": r.question, "answer": r.answer, "move": r.move, "probe": int(r.probe),
-                    "created": now, "edited": None, "history": None})
+                self.db["reflections"].insert(
+                    {
+                        **base,
+                        "dialogue_version": run.dialogue_version,
+                        "node_id": r.node_id,
+                        "question": r.question,
+                        "answer": r.answer,
+                        "move": r.move,
+                        "probe": int(r.probe),
+                        "created": now,
+                        "edited": None,
+                        "history": None,
+                    }
+                )
             for s in stances:
-                self.db["stances"].insert({**base, "node_id": s.node_id, "phase": s.phase,
-                                           "claim": s.claim, "value": s.value, "created": now})
-            self.db["runs"].update(run_id, {
-                "state": json.dumps(state, ensure_ascii=False), "updated": now,
-                "status": "finished" if finished else "active", "dialogue_version": state["version"],
-                "finished": now if finished else None})
+                self.db["stances"].insert(
+                    {**base, "node_id": s.node_id, "phase": s.phase, "claim": s.claim, "value": s.value, "created": now}
+                )
+            self.db["runs"].update(
+                run_id,
+                {
+                    "state": json.dumps(state, ensure_ascii=False),
+                    "updated": now,
+                    "status": "finished" if finished else "active",
+                    "dialogue_version": state["version"],
+                    "finished": now if finished else None,
+                },
+            )
 
     def get_run(self, run_id: int) -> Run:
         return Run.from_row(self.db["runs"].get(run_id))
 
-    def active_run(self, participant_id: int, *, chat: str | None = None,
-                   dialogue_id: str | None = None) -> Run | None:
+    def active_run(self, participant_id: int, *, chat: str | None = None, dialogue_id: str | None = None) -> Run | None:
         """The participant's most recently used active run (in a chat, of a dialogue)."""
         where, args = "participant_id = ? and status = 'active'", [participant_id]
         if chat is not None:
@@ -223,8 +336,9 @@ class Storage:
         return Run.from_row(rows[0]) if rows else None
 
     def runs(self, participant_id: int) -> list[Run]:
-        return [Run.from_row(r) for r in self.db["runs"].rows_where(
-            "participant_id = ?", [participant_id], order_by="id")]
+        return [
+            Run.from_row(r) for r in self.db["runs"].rows_where("participant_id = ?", [participant_id], order_by="id")
+        ]
 
     def visits(self, participant_id: int, dialogue_id: str) -> int:
         return self.db["runs"].count_where("participant_id = ? and dialogue_id = ?", [participant_id, dialogue_id])
@@ -243,8 +357,10 @@ class Storage:
         history = json.loads(row["history"] or "[]")
         history.append({"answer": row["answer"], "until": self.clock()})
         with self._transaction():
-            self.db["reflections"].update(reflection_id, {
-                "answer": answer, "edited": self.clock(), "history": json.dumps(history, ensure_ascii=False)})
+            self.db["reflections"].update(
+                reflection_id,
+                {"answer": answer, "edited": self.clock(), "history": json.dumps(history, ensure_ascii=False)},
+            )
 
     def forget(self, participant_id: int) -> dict[str, int]:
         """Delete everything stored about a participant; returns what was deleted, per table."""

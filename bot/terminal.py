@@ -44,8 +44,17 @@ class _Menu(Exception):
 
 
 class Terminal:
-    def __init__(self, service: Service, prompts: Prompts, stdin: TextIO, stdout: TextIO, *,
-                 locale: str = "en", user: str | None = None, db_label: str = ""):
+    def __init__(
+        self,
+        service: Service,
+        prompts: Prompts,
+        stdin: TextIO,
+        stdout: TextIO,
+        *,
+        locale: str = "en",
+        user: str | None = None,
+        db_label: str = "",
+    ):
         self.service, self.prompts = service, prompts
         self.stdin, self.stdout = stdin, stdout
         self.locale = locale
@@ -107,7 +116,7 @@ class Terminal:
             self.say(self.t("terminal.bye"))
             return 0
 
-    def _first_dialogue(self, dialogue_id: str | None) -> Dialogue | None | bool:
+    def _first_dialogue(self, dialogue_id: str | None) -> Dialogue | bool | None:
         if dialogue_id is None:
             current = self.service.current(self.participant)
             return self.service.dialogue(current.dialogue_id) if current else None
@@ -124,8 +133,9 @@ class Terminal:
         self.say(self.t("menu.title", minutes=self.service.course.minutes))
         for number, entry in enumerate(entries, start=1):
             title = localize(entry.dialogue.title, self.locale)
-            line = self.t(MENU_KEYS[entry.status], title=title, minutes=entry.dialogue.minutes,
-                          step=entry.step, total=entry.total)
+            line = self.t(
+                MENU_KEYS[entry.status], title=title, minutes=entry.dialogue.minutes, step=entry.step, total=entry.total
+            )
             self.say(f"{number:>3}. {MENU_MARKS[entry.status]} {line}")
         while True:
             try:
@@ -143,8 +153,13 @@ class Terminal:
         run = self.service.storage.active_run(self.participant, dialogue_id=dialogue.id)
         self.say()
         if run is None:
-            self.say(self.t("dialogue.intro", title=localize(dialogue.title, self.locale),
-                            summary=localize(dialogue.summary, self.locale)))
+            self.say(
+                self.t(
+                    "dialogue.intro",
+                    title=localize(dialogue.title, self.locale),
+                    summary=localize(dialogue.summary, self.locale),
+                )
+            )
             turn = self.service.start(self.participant, dialogue, locale=self.locale)
         else:
             self.say(self.t("terminal.resuming", title=localize(dialogue.title, self.locale)))

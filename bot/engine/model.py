@@ -6,10 +6,11 @@ one class per kind; the flow between them is explicit (`next` is resolved by the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Mapping, Union
+from typing import Union
 
 Text = Mapping[str, str]
 

@@ -13,11 +13,37 @@ SHORT = 20
 
 REASONING_MARKERS = (
     # English
-    "because", "since", "but", "however", "although", "though", "therefore", "so that",
-    "so ", "for example", "for instance", "e.g.", "if ", "unless", "whereas", "which means",
+    "because",
+    "since",
+    "but",
+    "however",
+    "although",
+    "though",
+    "therefore",
+    "so that",
+    "so ",
+    "for example",
+    "for instance",
+    "e.g.",
+    "if ",
+    "unless",
+    "whereas",
+    "which means",
     # German
-    "weil", "denn", "da ", "aber", "jedoch", "obwohl", "deshalb", "daher", "also ",
-    "zum beispiel", "z.b.", "z. b.", "wenn ", "falls",
+    "weil",
+    "denn",
+    "da ",
+    "aber",
+    "jedoch",
+    "obwohl",
+    "deshalb",
+    "daher",
+    "also ",
+    "zum beispiel",
+    "z.b.",
+    "z. b.",
+    "wenn ",
+    "falls",
 )
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -8,8 +8,9 @@ a restart. Outputs are plain data; the shells (terminal, Telegram) decide how th
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Union
+from typing import Any, Union
 
 from .model import (
     STANCE_MAX,
@@ -150,8 +151,16 @@ class Notice:
 
 
 Output = Union[
-    Message, Progress, Question, Buttons, StanceQuestion, SaveReflection, SaveStance, Recap,
-    Finished, Notice,
+    Message,
+    Progress,
+    Question,
+    Buttons,
+    StanceQuestion,
+    SaveReflection,
+    SaveStance,
+    Recap,
+    Finished,
+    Notice,
 ]
 
 # ---- state --------------------------------------------------------------------------------
@@ -230,8 +239,9 @@ def step(dialogue: Dialogue, state: RunState | None, event: Input) -> tuple[RunS
 
 
 def _start(dialogue: Dialogue, locale: str, visit: int, out: list[Output]) -> tuple[RunState, list[Output]]:
-    state = RunState(dialogue=dialogue.id, version=dialogue.version, node=dialogue.start,
-                     locale=locale, visit=max(1, visit))
+    state = RunState(
+        dialogue=dialogue.id, version=dialogue.version, node=dialogue.start, locale=locale, visit=max(1, visit)
+    )
     return _advance(dialogue, state, dialogue.start, out)
 
 
@@ -306,8 +316,7 @@ def _prompt(d: Dialogue, state: RunState) -> list[Output]:
     if isinstance(node, Ask):
         if state.probing:
             return [Question(node.id, _probe_text(d, state, node), node.move, probe=True)]
-        return [progress, Question(node.id, _ask_text(d, state, node), node.move,
-                                   sources=_sources(d, node.cite))]
+        return [progress, Question(node.id, _ask_text(d, state, node), node.move, sources=_sources(d, node.cite))]
     if isinstance(node, Choose):
         labels = tuple(_render(o.label, state) for o in node.options)
         return [progress, Buttons(node.id, _render(node.text, state), labels, _sources(d, node.cite))]
