@@ -96,10 +96,12 @@ def _load_all(content_dir: Path) -> tuple[Course | None, list[Problem]]:
     problems += found
     dialogues: dict[str, Dialogue] = {}
     first_seen: dict[str, str] = {}
+    broken: set[str] = set()
     for path in dialogue_files(content_dir):
         dialogue, found = _load_dialogue(path, bibliography)
         problems += found
         if dialogue is None:
+            broken.add(_declared_id(path))
             continue
         if dialogue.id in dialogues:
             problems.append(
@@ -115,8 +117,14 @@ def _load_all(content_dir: Path) -> tuple[Course | None, list[Problem]]:
             continue
         dialogues[dialogue.id] = dialogue
         first_seen[dialogue.id] = shown_path(path)
-    course, found = _load_course_file(content_dir / COURSE_FILE, dialogues)
+    course, found = _load_course_file(content_dir / COURSE_FILE, dialogues, broken)
     return course, problems + found
+
+
+def _declared_id(path: Path) -> str:
+    """The id a dialogue file gives itself, read leniently, or its file name."""
+    match = re.search(r"^id:\s*['\"]?([\w-]+)", path.read_text(encoding="utf-8", errors="replace"), re.MULTILINE)
+    return match.group(1) if match else path.stem
 
 
 # ---- sources.yaml -------------------------------------------------------------------------
@@ -165,7 +173,10 @@ def _opt_str(value: Any) -> str | None:
 # ---- course.yaml --------------------------------------------------------------------------
 
 
-def _load_course_file(path: Path, dialogues: dict[str, Dialogue]) -> tuple[Course | None, list[Problem]]:
+def _load_course_file(
+    path: Path, dialogues: dict[str, Dialogue], broken: set[str]
+) -> tuple[Course | None, list[Problem]]:
+    """The course; a dialogue that failed to load is not reported again here, only left out."""
     shown = shown_path(path)
     if not path.exists():
         return None, [
@@ -192,6 +203,8 @@ def _load_course_file(path: Path, dialogues: dict[str, Dialogue]) -> tuple[Cours
         listed = []
     ordered: list[Dialogue] = []
     for i, dialogue_id in enumerate(listed):
+        if dialogue_id in broken:
+            continue
         if dialogue_id not in dialogues:
             report.add(
                 ["dialogues", i],
@@ -339,7 +352,10 @@ def _check_schema(report: _Report, data: dict, schema: Path) -> None:
             continue
         if _is_node_level(path) and error.validator == "oneOf":
             continue  # node kinds were reported by _check_node_kinds
-        message, key = _explain(error)
+        message, extra = _explain(error)
+        key = extra is not None
+        if key:
+            path.append(extra)
         line, col = position(data, path, key=key)
         if (line, col) in already and error.validator in _NODE_HANDLED:
             continue
@@ -359,52 +375,51 @@ def _where(path: list[Any]) -> str:
     return ".".join(str(p) if isinstance(p, str) else f"[{p + 1}]" for p in path)
 
 
-def _explain(error: jsonschema.ValidationError) -> tuple[str, bool]:
-    """A jsonschema error in an author's words, and whether it points at a key."""
+def _explain(error: jsonschema.ValidationError) -> tuple[str, str | None]:
+    """A jsonschema error in an author's words, and the key to point at, if any."""
     path = list(error.absolute_path)
     where = _where(path)
     v, schema, inst = error.validator, error.schema, error.instance
     if v == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         name = missing[0] if missing else error.message
-        return f"{where} is missing '{name}'. Add `{name}:` (see content/README.md).", False
+        return f"{where} is missing '{name}'. Add `{name}:` (see content/README.md).", None
     if v == "additionalProperties":
         extra = sorted(set(inst) - set(schema.get("properties", {})))
         allowed = sorted(schema.get("properties", {}))
         if extra:
             bad = extra[0]
-            error.path.append(bad)  # point at the key itself
             return (
                 f"unknown field '{bad}' in {where}." + _did_you_mean(bad, allowed) + " Remove it or fix its spelling."
-            ), True
-        return f"{where} has fields that are not allowed.", False
+            ), bad
+        return f"{where} has fields that are not allowed.", None
     if v == "enum":
-        return f"'{inst}' is not allowed in {where}. Use one of: {', '.join(map(str, error.validator_value))}.", False
+        return f"'{inst}' is not allowed in {where}. Use one of: {', '.join(map(str, error.validator_value))}.", None
     if v == "type":
-        return f"{where} should be {_type_words(error.validator_value)}, not {_type_words(_json_type(inst))}.", False
+        return f"{where} should be {_type_words(error.validator_value)}, not {_type_words(_json_type(inst))}.", None
     if v == "pattern":
         if "a-z][a-z0-9_" in str(error.validator_value):
             return (
                 f"'{inst}' is not a valid variable name in {where}. Use lowercase letters, digits and "
                 "underscores, starting with a letter."
-            ), False
+            ), None
         return (
             f"'{inst}' is not a valid id in {where}. Use lowercase letters, digits and hyphens, "
             "starting with a letter or digit, at most 32 characters."
-        ), False
+        ), None
     if v == "oneOf" and "locale" in json.dumps(schema):
-        return f"{where} should be a text, or a mapping of locales to texts that includes 'en'.", False
+        return f"{where} should be a text, or a mapping of locales to texts that includes 'en'.", None
     if v in ("minItems", "maxItems"):
         kind = "at least" if v == "minItems" else "at most"
-        return f"{where} needs {kind} {error.validator_value} item(s).", False
+        return f"{where} needs {kind} {error.validator_value} item(s).", None
     if v in ("minimum", "maximum"):
         kind = "at least" if v == "minimum" else "at most"
-        return f"{where} must be {kind} {error.validator_value}.", False
+        return f"{where} must be {kind} {error.validator_value}.", None
     if v == "minLength":
-        return f"{where} is empty. Write a text, or remove the field.", False
+        return f"{where} is empty. Write a text, or remove the field.", None
     if v == "minProperties":
-        return f"{where} is empty. Name at least one variable and its value.", False
-    return f"{where}: {error.message}.", False
+        return f"{where} is empty. Name at least one variable and its value.", None
+    return f"{where}: {error.message}.", None
 
 
 def _type_words(kind: Any) -> str:
