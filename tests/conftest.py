@@ -97,7 +97,8 @@ def write_content(folder: Path, files: dict[str, str], course_ids: list[str] | N
     listed = "\n".join(f"  - {i}" for i in ids)
     (folder / "course.yaml").write_text(
         f"id: test\ntitle: Test course\nsummary: For tests.\noutcomes: [Learn.]\ndialogues:\n{listed}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return folder
 
 

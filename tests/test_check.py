@@ -32,40 +32,106 @@ def line_of(text: str, fragment: str) -> int:
 CASES = [
     # (what, old text, new text, the line's fragment, words the message must contain)
     ("yaml syntax", "  - id: q1\n", "  - id: q1\n   bad: [unclosed\n", "bad: [unclosed", ["YAML syntax"]),
-    ("unknown field", "    move: clarification\n", "    move: clarification\n    prob: Say more?\n", "prob:",
-     ["unknown field 'prob'", "Did you mean 'probe'?"]),
+    (
+        "unknown field",
+        "    move: clarification\n",
+        "    move: clarification\n    prob: Say more?\n",
+        "prob:",
+        ["unknown field 'prob'", "Did you mean 'probe'?"],
+    ),
     ("missing move", "    move: evidence\n", "", "- id: q-evidence", ["has no 'move'", "clarification"]),
     ("bad move", "move: evidence", "move: proof", "move: proof", ["'proof' is not allowed", "evidence"]),
     ("unknown target", "next: note\n", "next: nots\n", "next: nots", ["'nots' is not a node", "Did you mean 'note'?"]),
     ("duplicate id", "  - id: q-evidence\n", "  - id: q1  # again\n", "# again", ["'q1' is used twice", "node 3"]),
-    ("loop", "  - id: after\n    stance: after\n", "  - id: after\n    stance: after\n    next: q-evidence\n",
-     "- id: q-evidence", ["loops", "q-evidence -> after -> q-evidence"]),
+    (
+        "loop",
+        "  - id: after\n    stance: after\n",
+        "  - id: after\n    stance: after\n    next: q-evidence\n",
+        "- id: q-evidence",
+        ["loops", "q-evidence -> after -> q-evidence"],
+    ),
     ("two kinds", "    say: Hello.\n", "    say: Hello.\n    ask: Why?\n", "ask: Why?", ["mixes say and ask"]),
     ("no kind", "    stance: before\n", "", "- id: before", ["has no kind"]),
-    ("next on choose", "    choose: Whose view?\n", "    choose: Whose view?\n    next: q1\n", "next: q1",
-     ["does not belong on a 'choose' node", "Each option has its own `next`"]),
-    ("probe on say", "    say: Hello.\n", "    say: Hello.\n    probe: Why?\n", "probe: Why?",
-     ["'probe' does not belong", "Only open questions"]),
-    ("falls off the end", "  - id: end\n    end: Thanks, {role}.\n", "", "- id: q-meta", ["last in the file but not an end"]),
+    (
+        "next on choose",
+        "    choose: Whose view?\n",
+        "    choose: Whose view?\n    next: q1\n",
+        "next: q1",
+        ["does not belong on a 'choose' node", "Each option has its own `next`"],
+    ),
+    (
+        "probe on say",
+        "    say: Hello.\n",
+        "    say: Hello.\n    probe: Why?\n",
+        "probe: Why?",
+        ["'probe' does not belong", "Only open questions"],
+    ),
+    (
+        "falls off the end",
+        "  - id: end\n    end: Thanks, {role}.\n",
+        "",
+        "- id: q-meta",
+        ["last in the file but not an end"],
+    ),
     ("bad id", "  - id: q1\n", "  - id: Q 1\n", "- id: Q 1", ["'Q 1' is not a valid id"]),
     ("wrong type", "minutes: 5", "minutes: five", "minutes: five", ["should be a whole number, not a text"]),
     ("missing metadata", "claim: Tests are useful.\n", "", None, ["missing 'claim'"]),
-    ("text without en", "title: {en: Mini, de: Mini auf Deutsch}", "title: {de: Mini auf Deutsch}", "title:",
-     ["should be a text, or a mapping of locales", "'en'"]),
-    ("undefined source", "sources: [ralston2021]", "sources: [ralston2021, ralston2022]", "sources:",
-     ["'ralston2022' is not in sources.yaml", "Did you mean 'ralston2021'?"]),
-    ("cite not in sources", "    cite: [ralston2021]\n", "    cite: [ralston2021, eu2022]\n", "cite:",
-     ["cites 'eu2022'", "Add it to `sources`"]),
-    ("text too long", "    say: Only employers see this.\n", "    say: " + "x" * 4100 + "\n", "xxxx",
-     ["4100 characters", "at most 4096"]),
-    ("label too long", "      - label: Student\n", "      - label: " + "A student in their first year here" * 2 + "\n",
-     "A student in", ["button label has 68 characters", "at most 40"]),
-    ("unknown variable", "    ask: What evidence?\n", "    ask: What evidence for {rol}?\n", "{rol}",
-     ["uses {rol}", "no option sets 'rol'"]),
-    ("when value", "    when: {role: employer}\n", "    when: {role: manager}\n", "when:",
-     ["no option sets 'role' to 'manager'", "employer, student"]),
-    ("duplicate key", "    move: clarification\n", "    move: clarification\n    move: evidence\n", "move: evidence",
-     ["'move' appears twice"]),
+    (
+        "text without en",
+        "title: {en: Mini, de: Mini auf Deutsch}",
+        "title: {de: Mini auf Deutsch}",
+        "title:",
+        ["should be a text, or a mapping of locales", "'en'"],
+    ),
+    (
+        "undefined source",
+        "sources: [ralston2021]",
+        "sources: [ralston2021, ralston2022]",
+        "sources:",
+        ["'ralston2022' is not in sources.yaml", "Did you mean 'ralston2021'?"],
+    ),
+    (
+        "cite not in sources",
+        "    cite: [ralston2021]\n",
+        "    cite: [ralston2021, eu2022]\n",
+        "cite:",
+        ["cites 'eu2022'", "Add it to `sources`"],
+    ),
+    (
+        "text too long",
+        "    say: Only employers see this.\n",
+        "    say: " + "x" * 4100 + "\n",
+        "xxxx",
+        ["4100 characters", "at most 4096"],
+    ),
+    (
+        "label too long",
+        "      - label: Student\n",
+        "      - label: " + "A student in their first year here" * 2 + "\n",
+        "A student in",
+        ["button label has 68 characters", "at most 40"],
+    ),
+    (
+        "unknown variable",
+        "    ask: What evidence?\n",
+        "    ask: What evidence for {rol}?\n",
+        "{rol}",
+        ["uses {rol}", "no option sets 'rol'"],
+    ),
+    (
+        "when value",
+        "    when: {role: employer}\n",
+        "    when: {role: manager}\n",
+        "when:",
+        ["no option sets 'role' to 'manager'", "employer, student"],
+    ),
+    (
+        "duplicate key",
+        "    move: clarification\n",
+        "    move: clarification\n    move: evidence\n",
+        "move: evidence",
+        ["'move' appears twice"],
+    ),
 ]
 
 
@@ -87,8 +153,10 @@ def test_each_kind_of_error_names_file_line_and_a_fix(tmp_path, what, old, new, 
 def test_unreachable_node_is_named(tmp_path):
     text = MINI + "  - id: orphan\n    say: Nobody comes here.\n    next: end\n"
     found = problems_for(tmp_path, text)
-    assert found == [f"mini.yaml:{line_of(text, '- id: orphan')}:9: error: node 'orphan' can never be reached "
-                     "from the start. Point a `next` or an option at it, or delete it."]
+    assert found == [
+        f"mini.yaml:{line_of(text, '- id: orphan')}:9: error: node 'orphan' can never be reached "
+        "from the start. Point a `next` or an option at it, or delete it."
+    ]
 
 
 def test_no_end_reachable_is_reported_on_a_loop_without_exit(tmp_path):
@@ -109,7 +177,8 @@ def test_course_listing_an_unknown_dialogue(tmp_path):
 
 def test_pedagogy_standards_are_warnings(tmp_path):
     thin = MINI.replace("    move: evidence\n", "    move: clarification\n").replace(
-        "  - id: before\n    stance: before\n", "")
+        "  - id: before\n    stance: before\n", ""
+    )
     folder = write_content(tmp_path / "content", {"mini.yaml": thin})
     problems = check_content(folder)
     assert not [p for p in problems if p.is_error]
@@ -134,8 +203,9 @@ def test_prompts_missing_keys_and_placeholders(tmp_path):
     (tmp_path / "en.yaml").write_text('a.one: "Hello {name}"\na.two: Bye\n', encoding="utf-8")
     (tmp_path / "de.yaml").write_text('a.one: "Hallo {nom}"\na.three: Extra\n', encoding="utf-8")
     found = [str(p).replace(str(tmp_path) + "/", "") for p in check_prompts(tmp_path)]
-    assert any(p.startswith("de.yaml:1:1: error: the key 'a.two' is missing (it is at") and "en.yaml:2" in p
-               for p in found), found
+    assert any(
+        p.startswith("de.yaml:1:1: error: the key 'a.two' is missing (it is at") and "en.yaml:2" in p for p in found
+    ), found
     assert any(p.startswith("de.yaml:1:8: error: 'a.one' uses {nom} but English uses {name}") for p in found), found
     assert any(p.startswith("de.yaml:2:1: warning: the key 'a.three' is not in en.yaml") for p in found), found
 
@@ -152,8 +222,15 @@ def test_unused_prompt_keys_are_reported(tmp_path):
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, stdin: str = "") -> subprocess.CompletedProcess:
     import os
 
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True,
-                          input=stdin, env={**os.environ, **(env or {})}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
 
 
 def test_cli_check_exit_codes(tmp_path):

@@ -36,8 +36,8 @@ def kinds(outputs):
     return [type(o).__name__ for o in outputs]
 
 
-def play(dialogue, inputs, state=None, start=StartInput()):
-    state, outputs = step(dialogue, state, start) if state is None else (state, [])
+def play(dialogue, inputs, state=None, start=None):
+    state, outputs = step(dialogue, state, start or StartInput()) if state is None else (state, [])
     for event in inputs:
         state, outputs = step(dialogue, state, event)
     return state, outputs
@@ -107,7 +107,7 @@ def test_a_thin_answer_gets_the_probe_once(mini):
 
 
 def test_a_reasoned_answer_is_not_probed(mini):
-    state, out = play(mini, [StanceInput(3), TextInput(THICK)])
+    _state, out = play(mini, [StanceInput(3), TextInput(THICK)])
     assert kinds(out) == ["SaveReflection", "Progress", "Buttons"]
     assert out[2] == Buttons("pick", "Whose view?", ("Student", "Employer"))
 
@@ -121,7 +121,7 @@ def test_choice_sets_variables_used_in_texts_and_conditions(mini):
 
 
 def test_a_node_whose_condition_fails_is_skipped(mini):
-    state, out = play(mini, [StanceInput(3), TextInput(THICK), ChoiceInput(0), TextInput(THICK)])
+    _state, out = play(mini, [StanceInput(3), TextInput(THICK), ChoiceInput(0), TextInput(THICK)])
     assert not any(isinstance(o, Message) for o in out)
     assert out[-1] == Question("q-evidence", "What evidence?", "evidence")
 
@@ -135,9 +135,20 @@ def test_unknown_option_is_refused(mini, option):
 
 
 def finish(mini, state=None):
-    return play(mini, [StanceInput(2), TextInput("short"), TextInput(THICK), ChoiceInput(0),
-                       TextInput(THICK), TextInput("Evidence\non two lines"), StanceInput(5),
-                       TextInput(THICK)], state=state)
+    return play(
+        mini,
+        [
+            StanceInput(2),
+            TextInput("short"),
+            TextInput(THICK),
+            ChoiceInput(0),
+            TextInput(THICK),
+            TextInput("Evidence\non two lines"),
+            StanceInput(5),
+            TextInput(THICK),
+        ],
+        state=state,
+    )
 
 
 def test_the_end_recaps_answers_and_stances(mini):
@@ -160,8 +171,7 @@ def test_the_end_recaps_answers_and_stances(mini):
 def test_progress_counts_steps_and_the_longest_way_left(mini):
     seen = []
     state, out = step(mini, None, StartInput())
-    events = [StanceInput(2), TextInput(THICK), ChoiceInput(0), TextInput(THICK), TextInput(THICK),
-              StanceInput(5)]
+    events = [StanceInput(2), TextInput(THICK), ChoiceInput(0), TextInput(THICK), TextInput(THICK), StanceInput(5)]
     seen += [o for o in out if isinstance(o, Progress)]
     for event in events:
         state, out = step(mini, state, event)
@@ -211,8 +221,16 @@ def test_a_state_pointing_at_a_removed_node_restarts(mini):
 
 def test_state_round_trips_through_json_at_every_step(mini):
     state, _ = step(mini, None, StartInput(locale="de", visit=2))
-    events = [StanceInput(2), TextInput("thin"), TextInput("emoji 🎓 and ümlauts"), ChoiceInput(1),
-              TextInput(THICK), TextInput(THICK), StanceInput(4), TextInput(THICK)]
+    events = [
+        StanceInput(2),
+        TextInput("thin"),
+        TextInput("emoji 🎓 and ümlauts"),
+        ChoiceInput(1),
+        TextInput(THICK),
+        TextInput(THICK),
+        StanceInput(4),
+        TextInput(THICK),
+    ]
     for event in events:
         restored = RunState.from_dict(json.loads(json.dumps(state.to_dict())))
         assert restored == state
@@ -236,8 +254,11 @@ def test_repeated_visits_rotate_question_variants(mini):
     for visit in (1, 2, 3):
         _, out = play(mini, walk, start=StartInput(visit=visit))
         texts.append(out[-1].text)
-    assert texts == ["As an employer, what do you look for?", "Second visit question for the employer?",
-                     "As an employer, what do you look for?"]
+    assert texts == [
+        "As an employer, what do you look for?",
+        "Second visit question for the employer?",
+        "As an employer, what do you look for?",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,14 @@ def test_every_node_and_edge_is_drawn(mini):
     assert chart.startswith("flowchart TD\n")
     for node in mini.nodes.values():
         assert f"  n_{node.id.replace('-', '_')}" in chart
-    assert '  n_pick -->|Student| n_q_student' in chart
-    assert '  n_pick -->|Employer| n_q_employer' in chart
+    assert "  n_pick -->|Student| n_q_student" in chart
+    assert "  n_pick -->|Employer| n_q_employer" in chart
     assert "  n_hook --> n_before" in chart
     assert "(only if role=employer)" in chart
     assert "n_end([" in chart and " end" not in chart.replace("n_end", ""), "`end` is a Mermaid keyword"
-    edges = sum(len(n.options) if isinstance(n, Choose) else 0 if isinstance(n, End) else 1
-                for n in mini.nodes.values())
+    edges = sum(
+        len(n.options) if isinstance(n, Choose) else 0 if isinstance(n, End) else 1 for n in mini.nodes.values()
+    )
     assert chart.count("-->") == edges
 
 

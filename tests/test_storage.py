@@ -14,7 +14,7 @@ ANSWERS = [
     "Emoji 🎓📜👩‍🔬 and flags 🇪🇺",
     "Line one\nLine two\r\nLine three\n\n  indented, trailing spaces  \t",
     "x" * 4000,
-    "=HYPERLINK(\"http://evil\")",
+    '=HYPERLINK("http://evil")',
     "<b>not html</b> & 'quotes' \"double\"",
 ]
 
@@ -28,13 +28,22 @@ def new_run(storage: Storage, platform_id: str = "u1") -> tuple[int, int]:
 @pytest.mark.parametrize("answer", ANSWERS, ids=["plain", "unicode", "emoji", "newlines", "4000", "formula", "html"])
 def test_reflections_round_trip_exactly(storage, answer):
     pid, run = new_run(storage)
-    storage.save_step(run, {"version": 1, "node": "q2", "answers": [[answer]]}, finished=False,
-                      reflections=[Reflection("q1", "Question “shown”?", answer, "evidence", False)])
+    storage.save_step(
+        run,
+        {"version": 1, "node": "q2", "answers": [[answer]]},
+        finished=False,
+        reflections=[Reflection("q1", "Question “shown”?", answer, "evidence", False)],
+    )
     (row,) = storage.reflections(pid)
     assert row["answer"] == answer
     assert row["question"] == "Question “shown”?"
     assert (row["dialogue_id"], row["dialogue_version"], row["node_id"], row["move"], row["probe"]) == (
-        "mini", 1, "q1", "evidence", 0)
+        "mini",
+        1,
+        "q1",
+        "evidence",
+        0,
+    )
     assert storage.get_run(run).state["answers"] == [[answer]]
 
 
@@ -42,9 +51,13 @@ def test_values_survive_reopening_the_file(tmp_path):
     path = tmp_path / "reopen.db"
     first = Storage(path)
     pid, run = new_run(first)
-    first.save_step(run, {"version": 1, "node": "end"}, finished=True,
-                    reflections=[Reflection("q1", "Q", ANSWERS[2], "evidence", True)],
-                    stances=[StanceRecord("before", "before", "Claim", 4)])
+    first.save_step(
+        run,
+        {"version": 1, "node": "end"},
+        finished=True,
+        reflections=[Reflection("q1", "Q", ANSWERS[2], "evidence", True)],
+        stances=[StanceRecord("before", "before", "Claim", 4)],
+    )
     first.close()
     again = Storage(path)
     assert [r["answer"] for r in again.reflections(pid)] == [ANSWERS[2]]
@@ -111,8 +124,12 @@ def test_starting_again_abandons_the_active_run_of_that_dialogue(storage):
 
 def test_edit_keeps_history(storage):
     pid, run = new_run(storage)
-    storage.save_step(run, {"version": 1, "node": "q2"}, finished=False,
-                      reflections=[Reflection("q1", "Q", "first version", "evidence", False)])
+    storage.save_step(
+        run,
+        {"version": 1, "node": "q2"},
+        finished=False,
+        reflections=[Reflection("q1", "Q", "first version", "evidence", False)],
+    )
     (row,) = storage.reflections(pid)
     storage.edit_reflection(row["id"], "second version")
     storage.edit_reflection(row["id"], "third version")
@@ -128,9 +145,13 @@ def test_forget_deletes_everything_about_one_participant(storage):
     other, other_run = new_run(storage, "b")
     for p, r in ((pid, run), (other, other_run)):
         storage.record_consent(p, "v1", True)
-        storage.save_step(r, {"version": 1, "node": "end"}, finished=True,
-                          reflections=[Reflection("q1", "Q", "A", "evidence", False)],
-                          stances=[StanceRecord("before", "before", "C", 2)])
+        storage.save_step(
+            r,
+            {"version": 1, "node": "end"},
+            finished=True,
+            reflections=[Reflection("q1", "Q", "A", "evidence", False)],
+            stances=[StanceRecord("before", "before", "C", 2)],
+        )
     counts = storage.forget(pid)
     assert counts == {"reflections": 1, "stances": 1, "runs": 1, "consents": 1}
     assert storage.reflections(pid) == [] and storage.runs(pid) == []

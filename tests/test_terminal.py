@@ -22,8 +22,15 @@ THICK = "I would check the assessment, because a transparent test shows what was
 def play(db: Path, stdin: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     environ = {**os.environ, "ELENCHUS_DB": str(db), "LANG": "C.UTF-8", **(env or {})}
     environ.pop("TELEGRAM_BOT_TOKEN", None)
-    return subprocess.run([sys.executable, "-m", "bot", "play", "--user", "tester", *args], input=stdin,
-                          capture_output=True, text=True, cwd=ROOT, env=environ, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "play", "--user", "tester", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=environ,
+        timeout=60,
+    )
 
 
 def stored(db: Path):
@@ -144,9 +151,14 @@ def test_ctrl_c_keeps_the_place(tmp_path):
     db = tmp_path / "c.db"
     environ = {**os.environ, "ELENCHUS_DB": str(db), "LANG": "C.UTF-8"}
     environ.pop("TELEGRAM_BOT_TOKEN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "play", "--user", "tester", "value-and-trust"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-                            env=environ)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "play", "--user", "tester", "value-and-trust"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environ,
+    )
     try:
         read_until(proc, "Type 1-5: ")
         proc.stdin.write(b"5\n" + THICK.encode() + b"\n")
