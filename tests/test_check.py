@@ -259,3 +259,18 @@ def test_the_terminal_refuses_to_start_on_broken_content(tmp_path):
 def test_check_accepts_the_shipped_content_folder_by_path():
     result = run_cli("check", str(CONTENT), str(PROMPTS))
     assert result.returncode == 0 and "0 error(s)" in result.stderr
+
+
+def test_the_json_schema_for_editors_accepts_every_shipped_dialogue_and_rejects_a_broken_one():
+    import json
+
+    import jsonschema
+    import yaml
+
+    from bot.content import dialogue_files
+
+    validator = jsonschema.Draft202012Validator(json.loads((CONTENT / "schema.json").read_text()))
+    for path in dialogue_files(CONTENT):
+        assert not list(validator.iter_errors(yaml.safe_load(path.read_text()))), path.name
+    bad = yaml.safe_load(broken("move: evidence", "move: proof"))
+    assert list(validator.iter_errors(bad))
