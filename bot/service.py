@@ -15,7 +15,6 @@ from .engine import (
     Dialogue,
     Input,
     Output,
-    ResumeInput,
     RunState,
     SaveReflection,
     SaveStance,
@@ -69,23 +68,48 @@ class Service:
     def current(self, participant_id: int, *, chat: str | None = None) -> Run | None:
         return self.storage.active_run(participant_id, chat=chat)
 
-    def send(self, participant_id: int, run: Run, event: Input) -> Turn:
-        """Apply one input to a run and store the result before returning what to show."""
+    def send(
+        self,
+        participant_id: int,
+        run: Run,
+        event: Input,
+        *,
+        update_id: int | None = None,
+        source: tuple[str, int] | None = None,
+    ) -> Turn:
+        """Apply one input to a run and store the result before returning what to show.
+
+        `source` is the (chat, message id) that carried a text answer, so a later edit of that
+        message can update the stored reflection; `update_id` is stored in the same transaction so
+        a redelivered update is recognised.
+        """
         dialogue = self.dialogue(run.dialogue_id)
         if dialogue is None:
             raise LookupError(f"dialogue {run.dialogue_id} is no longer in the content")
         state = self._unkept.get(run.id) or RunState.from_dict(run.state)
         new_state, outputs = step(dialogue, state, event)
         assert new_state is not None
-        if new_state != state or not isinstance(event, ResumeInput):
-            self._save(run.id, participant_id, new_state, outputs, self.storage.has_consent(participant_id))
+        if new_state != state:
+            kept = self.storage.has_consent(participant_id)
+            self._save(run.id, participant_id, new_state, outputs, kept, update_id=update_id, source=source)
         return Turn(run.id, dialogue, outputs, new_state)
 
-    def _save(self, run_id: int, participant_id: int, state: RunState, outputs: Sequence[Output], kept: bool) -> None:
+    def _save(
+        self,
+        run_id: int,
+        participant_id: int,
+        state: RunState,
+        outputs: Sequence[Output],
+        kept: bool,
+        *,
+        update_id: int | None = None,
+        source: tuple[str, int] | None = None,
+    ) -> None:
+        chat, message_id = source or (None, None)
         if kept:
             self._unkept.pop(run_id, None)
             reflections = [
-                Reflection(o.node, o.question, o.answer, o.move, o.probe)
+                Reflection(o.node, o.question, o.answer, o.move, o.probe, chat, message_id)
                 for o in outputs
                 if isinstance(o, SaveReflection)
             ]
@@ -94,8 +118,33 @@ class Service:
             self._unkept[run_id] = state
             reflections, stances = [], []
         self.storage.save_step(
-            run_id, _stored_state(state, kept), finished=state.finished, reflections=reflections, stances=stances
+            run_id,
+            _stored_state(state, kept),
+            finished=state.finished,
+            reflections=reflections,
+            stances=stances,
+            update_id=update_id,
         )
+
+    def edit_answer(self, participant_id: int, chat: str, message_id: int, answer: str) -> bool:
+        """An answer was edited where it was written: update the reflection, keep the old version."""
+        row = self.storage.reflection_by_message(participant_id, chat, message_id)
+        if row is None or not answer.strip():
+            return False
+        run = self.storage.get_run(row["run_id"])
+        state = RunState.from_dict(run.state)
+        items = list(state.answers)
+        for i, item in enumerate(items):
+            if item.question == row["question"] and item.answer == row["answer"]:
+                items[i] = replace(item, answer=answer)
+                break
+        self.storage.edit_reflection(row["id"], answer, run_state=replace(state, answers=tuple(items)).to_dict())
+        return True
+
+    def forget(self, participant_id: int) -> dict[str, int]:
+        for run in self.storage.runs(participant_id):
+            self._unkept.pop(run.id, None)
+        return self.storage.forget(participant_id)
 
     # ---- overview -------------------------------------------------------------------------
 

@@ -96,7 +96,16 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
     db["stances"].create_index(["participant_id"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial]
+def _m2_telegram(db: sqlite_utils.Database) -> None:
+    """Where an answer was sent (to follow edits), blocked users, and updates already handled."""
+    db["reflections"].add_column("chat", str)
+    db["reflections"].add_column("message_id", int)
+    db["reflections"].create_index(["chat", "message_id"])
+    db["participants"].add_column("blocked", str)
+    db["processed_updates"].create({"update_id": int, "at": str}, pk="update_id", not_null={"at"})
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial, _m2_telegram]
 """Migration n (1-based) brings the schema from version n-1 to n. Append; never edit."""
 
 
@@ -136,6 +145,9 @@ class Reflection:
     answer: str
     move: str
     probe: bool
+    chat: str | None = None
+    message_id: int | None = None
+    """The message that carried the answer, so an edit in Telegram can update it."""
 
 
 @dataclass(frozen=True)
@@ -284,12 +296,16 @@ class Storage:
         finished: bool,
         reflections: Iterable[Reflection] = (),
         stances: Iterable[StanceRecord] = (),
+        update_id: int | None = None,
     ) -> None:
-        """Store one step of a run: its new state and what the participant gave, atomically."""
+        """Store one step of a run: its new state, what the participant gave and the update that
+        carried it, atomically."""
         now = self.clock()
         run = self.get_run(run_id)
         base = {"run_id": run_id, "participant_id": run.participant_id, "dialogue_id": run.dialogue_id}
         with self._transaction():
+            if update_id is not None:
+                self.mark_update(update_id)
             for r in reflections:
                 self.db["reflections"].insert(
                     {
@@ -303,6 +319,8 @@ class Storage:
                         "created": now,
                         "edited": None,
                         "history": None,
+                        "chat": r.chat,
+                        "message_id": r.message_id,
                     }
                 )
             for s in stances:
@@ -351,16 +369,57 @@ class Storage:
     def stances(self, participant_id: int) -> list[dict[str, Any]]:
         return list(self.db["stances"].rows_where("participant_id = ?", [participant_id], order_by="id"))
 
-    def edit_reflection(self, reflection_id: int, answer: str) -> None:
-        """Replace an answer, keeping every earlier version in the history."""
+    def reflection_by_message(self, participant_id: int, chat: str, message_id: int) -> dict[str, Any] | None:
+        rows = list(
+            self.db["reflections"].rows_where(
+                "participant_id = ? and chat = ? and message_id = ?", [participant_id, chat, message_id], limit=1
+            )
+        )
+        return rows[0] if rows else None
+
+    def edit_reflection(self, reflection_id: int, answer: str, *, run_state: dict[str, Any] | None = None) -> None:
+        """Replace an answer, keeping every earlier version in the history (and the run's state in step)."""
         row = self.db["reflections"].get(reflection_id)
         history = json.loads(row["history"] or "[]")
-        history.append({"answer": row["answer"], "until": self.clock()})
+        now = self.clock()
+        history.append({"answer": row["answer"], "until": now})
         with self._transaction():
             self.db["reflections"].update(
-                reflection_id,
-                {"answer": answer, "edited": self.clock(), "history": json.dumps(history, ensure_ascii=False)},
+                reflection_id, {"answer": answer, "edited": now, "history": json.dumps(history, ensure_ascii=False)}
             )
+            if run_state is not None:
+                self.db["runs"].update(row["run_id"], {"state": json.dumps(run_state, ensure_ascii=False)})
+
+    # ---- Telegram bookkeeping -------------------------------------------------------------
+
+    def update_seen(self, update_id: int) -> bool:
+        return self.db["processed_updates"].count_where("update_id = ?", [update_id]) > 0
+
+    def mark_update(self, update_id: int) -> None:
+        with self._transaction():
+            self.db.execute(
+                "insert or ignore into processed_updates (update_id, at) values (?, ?)", [update_id, self.clock()]
+            )
+
+    def mark_blocked(self, participant_id: int, blocked: bool = True) -> None:
+        with self._transaction():
+            self.db["participants"].update(participant_id, {"blocked": self.clock() if blocked else None})
+
+    def everything_about(self, participant_id: int) -> dict[str, Any]:
+        """All rows stored about one participant, for their own copy (/mydata)."""
+        where = "participant_id = ?"
+        return {
+            "participant": self.get_participant(participant_id),
+            "consents": list(self.db["consents"].rows_where(where, [participant_id], order_by="id")),
+            "runs": [
+                {**r, "state": json.loads(r["state"])}
+                for r in self.db["runs"].rows_where(where, [participant_id], order_by="id")
+            ],
+            "reflections": [
+                {**r, "history": json.loads(r["history"] or "[]")} for r in self.reflections(participant_id)
+            ],
+            "stances": self.stances(participant_id),
+        }
 
     def forget(self, participant_id: int) -> dict[str, int]:
         """Delete everything stored about a participant; returns what was deleted, per table."""
