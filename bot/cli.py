@@ -34,7 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--quiet", action="store_true", help="print errors only, no warnings")
     graph = sub.add_parser("graph", help="print a dialogue as a Mermaid flowchart")
     graph.add_argument("dialogue")
-    sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    run = sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN); long polling by default")
+    run.add_argument("--webhook-url", dest="webhook_url", help="public HTTPS base URL: receive updates by webhook")
+    run.add_argument("--webhook-path", dest="webhook_path", help="path of the webhook under that URL (telegram)")
+    run.add_argument("--secret-token", dest="webhook_secret", help="secret Telegram sends with each webhook call")
+    run.add_argument("--listen", help="address the webhook server listens on (127.0.0.1)")
+    run.add_argument("--port", type=int, help="port the webhook server listens on (8443)")
+
     return parser
 
 
@@ -147,8 +153,27 @@ def _graph(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
+    from .service import Service
+    from .storage import Storage
+    from .telegram.app import run, setup_logging
+
+    overrides = {k: v for k, v in vars(args).items() if k in _RUN_OPTIONS and v is not None}
+    settings = replace(settings, **overrides)
     if not settings.token:
         print("elenchus: set TELEGRAM_BOT_TOKEN to run the Telegram bot, or use `elenchus play`.", file=sys.stderr)
         return 2
-    print("elenchus: the Telegram bot is not part of this release yet; use `elenchus play`.", file=sys.stderr)
-    return 2
+    loaded = _load(settings)
+    if loaded is None:
+        return 1
+    setup_logging(settings)
+    storage = Storage(settings.db)
+    try:
+        run(settings, Service(loaded[0], storage), loaded[1])
+    finally:
+        storage.close()
+    return 0
+
+
+_RUN_OPTIONS = ("webhook_url", "webhook_path", "webhook_secret", "listen", "port")

@@ -25,10 +25,21 @@ def _read_dotenv(path: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting, its environment variable in the README's table."""
+
     db: Path = Path("elenchus.db")
     token: str | None = field(default=None, repr=False)
     content: Path = field(default_factory=paths.content_dir)
     prompts: Path = field(default_factory=paths.prompts_dir)
+    api_url: str | None = None
+    file_url: str | None = None
+    webhook_url: str | None = None
+    webhook_path: str = "telegram"
+    webhook_secret: str | None = field(default=None, repr=False)
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    retention_days: int = 365
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path = Path(".env")) -> Settings:
@@ -38,4 +49,23 @@ class Settings:
             token=env.get("TELEGRAM_BOT_TOKEN") or None,
             content=Path(env.get("ELENCHUS_CONTENT") or paths.content_dir()),
             prompts=Path(env.get("ELENCHUS_PROMPTS") or paths.prompts_dir()),
+            api_url=env.get("TELEGRAM_API_URL") or None,
+            file_url=env.get("TELEGRAM_FILE_URL") or None,
+            webhook_url=env.get("ELENCHUS_WEBHOOK_URL") or None,
+            webhook_path=env.get("ELENCHUS_WEBHOOK_PATH") or "telegram",
+            webhook_secret=env.get("ELENCHUS_WEBHOOK_SECRET") or None,
+            listen=env.get("ELENCHUS_LISTEN") or "127.0.0.1",
+            port=_int(env, "ELENCHUS_PORT", 8443),
+            retention_days=_int(env, "ELENCHUS_RETENTION_DAYS", 365),
+            log_level=(env.get("ELENCHUS_LOG_LEVEL") or "INFO").upper(),
         )
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"elenchus: {name} must be a whole number, not {raw!r}.") from None

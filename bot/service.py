@@ -68,6 +68,10 @@ class Service:
     def current(self, participant_id: int, *, chat: str | None = None) -> Run | None:
         return self.storage.active_run(participant_id, chat=chat)
 
+    def state_of(self, run: Run) -> RunState:
+        """The run's full state (for a participant without consent, the one kept in memory)."""
+        return self._unkept.get(run.id) or RunState.from_dict(run.state)
+
     def send(
         self,
         participant_id: int,
@@ -86,8 +90,9 @@ class Service:
         dialogue = self.dialogue(run.dialogue_id)
         if dialogue is None:
             raise LookupError(f"dialogue {run.dialogue_id} is no longer in the content")
-        state = self._unkept.get(run.id) or RunState.from_dict(run.state)
+        state = self.state_of(run)
         new_state, outputs = step(dialogue, state, event)
+
         assert new_state is not None
         if new_state != state:
             kept = self.storage.has_consent(participant_id)

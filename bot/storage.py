@@ -341,6 +341,10 @@ class Storage:
     def get_run(self, run_id: int) -> Run:
         return Run.from_row(self.db["runs"].get(run_id))
 
+    def get_run_or_none(self, run_id: int) -> Run | None:
+        rows = list(self.db["runs"].rows_where("id = ?", [run_id], limit=1))
+        return Run.from_row(rows[0]) if rows else None
+
     def active_run(self, participant_id: int, *, chat: str | None = None, dialogue_id: str | None = None) -> Run | None:
         """The participant's most recently used active run (in a chat, of a dialogue)."""
         where, args = "participant_id = ? and status = 'active'", [participant_id]

@@ -1,0 +1,1 @@
+"""Exports: pure functions from records to file contents. No Telegram, no SQL."""

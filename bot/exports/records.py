@@ -1,0 +1,71 @@
+"""The records exports are made from, built once from stored rows and the course."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine import Course, Source
+from ..engine.step import localize
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    move: str
+    probe: bool
+    created: str
+    edited: str | None
+
+
+@dataclass(frozen=True)
+class PortfolioEntry:
+    """One run of one dialogue, with what the participant gave in it."""
+
+    dialogue_id: str
+    title: str
+    version: int
+    started: str
+    finished: str | None
+    claim: str | None
+    before: int | None
+    after: int | None
+    answers: tuple[Answer, ...]
+    sources: tuple[Source, ...]
+
+
+def portfolio_entries(
+    course: Course,
+    runs: list[dict[str, Any]],
+    reflections: list[dict[str, Any]],
+    stances: list[dict[str, Any]],
+    locale: str = "en",
+) -> list[PortfolioEntry]:
+    """Runs with at least one answer or stance, oldest first."""
+    entries = []
+    for run in sorted(runs, key=lambda r: r["id"]):
+        mine = [r for r in reflections if r["run_id"] == run["id"]]
+        rated = [s for s in stances if s["run_id"] == run["id"]]
+        if not mine and not rated:
+            continue
+        dialogue = course.get(run["dialogue_id"])
+        phases = {s["phase"]: s["value"] for s in rated}
+        entries.append(
+            PortfolioEntry(
+                dialogue_id=run["dialogue_id"],
+                title=localize(dialogue.title, locale) if dialogue else run["dialogue_id"],
+                version=run["dialogue_version"],
+                started=run["started"],
+                finished=run["finished"],
+                claim=rated[0]["claim"] if rated else (localize(dialogue.claim, locale) if dialogue else None),
+                before=phases.get("before"),
+                after=phases.get("after"),
+                answers=tuple(
+                    Answer(r["question"], r["answer"], r["move"], bool(r["probe"]), r["created"], r["edited"])
+                    for r in mine
+                ),
+                sources=dialogue.sources if dialogue else (),
+            )
+        )
+    return entries

@@ -1,0 +1,164 @@
+"""Building and running the python-telegram-bot Application: polling or webhook, rate limits,
+retries, per-chat ordering, command menus and logging that never shows texts or the token."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
+
+from ..config import Settings
+from ..prompts import Prompts
+from ..service import Service
+from .handlers import COMMANDS, ChatHandlers
+
+log = logging.getLogger("elenchus.telegram")
+
+NETWORK_RETRIES = 5
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """Telegram's flood limits (AIORateLimiter, which also waits out 429 RetryAfter), plus
+    retries with backoff for transient network errors and 5xx answers.
+
+    BadRequest is a NetworkError in python-telegram-bot but is final, so it is never retried.
+    """
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+        delay = 0.25
+        for attempt in range(NETWORK_RETRIES + 1):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                if attempt == NETWORK_RETRIES:
+                    raise
+                log.warning("event=retry method=%s attempt=%d error=%s", endpoint, attempt + 1, type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 4.0)
+        raise AssertionError("unreachable")
+
+
+class PerChatOrder(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; those of one chat run one after another.
+
+    So one participant flooding the bot only queues their own messages, and each participant's
+    answers are handled in the order they were sent.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 4096):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _order_key(update)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and self._locks.get(key) is lock:
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        self._locks.clear()
+
+
+def _order_key(update: object) -> int:
+    if isinstance(update, Update):
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+        if update.effective_user is not None:
+            return update.effective_user.id
+    return 0
+
+
+class RedactToken(logging.Filter):
+    """Belt and braces: whatever a library logs, the bot token never reaches the log."""
+
+    def __init__(self, token: str):
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token and self.token in record.getMessage():
+            record.msg = record.getMessage().replace(self.token, "<token>")
+            record.args = ()
+        return True
+
+
+def setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True)
+    for noisy in ("httpx", "httpcore", "telegram", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if settings.token:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(RedactToken(settings.token))
+
+
+def build_application(settings: Settings, service: Service, prompts: Prompts) -> Application:
+    assert settings.token, "a bot token is needed"
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .rate_limiter(RetryingRateLimiter(max_retries=5))
+        .concurrent_updates(PerChatOrder())
+        .post_init(_post_init)
+    )
+    if settings.api_url:
+        builder = builder.base_url(settings.api_url)
+    if settings.file_url:
+        builder = builder.base_file_url(settings.file_url)
+    application = builder.build()
+    handlers = ChatHandlers(service, prompts, settings)
+    handlers.register(application)
+    application.bot_data["handlers"] = handlers
+    return application
+
+
+async def _post_init(application: Application) -> None:
+    handlers: ChatHandlers = application.bot_data["handlers"]
+    me = await application.bot.get_me()
+    log.info("event=started bot=@%s", me.username)
+    await set_commands(application, handlers.prompts)
+
+
+async def set_commands(application: Application, prompts: Prompts) -> None:
+    """The command menu in private chats, per language. A failure here never stops the bot."""
+    for locale in prompts.locales:
+        commands = [BotCommand(name, prompts.t(key, locale)) for name, key in COMMANDS.items()]
+
+        try:
+            await application.bot.set_my_commands(
+                commands, scope=BotCommandScopeAllPrivateChats(), language_code=None if locale == "en" else locale
+            )
+        except TelegramError as exc:
+            log.warning("event=set_commands_failed locale=%s error=%s", locale, type(exc).__name__)
+
+
+def run(settings: Settings, service: Service, prompts: Prompts) -> None:
+    """Run until SIGINT or SIGTERM: long polling by default, a webhook when a public URL is set."""
+    application = build_application(settings, service, prompts)
+    allowed = Update.ALL_TYPES
+    if settings.webhook_url:
+        path = settings.webhook_path.strip("/")
+        application.run_webhook(
+            listen=settings.listen,
+            port=settings.port,
+            url_path=path,
+            webhook_url=f"{settings.webhook_url.rstrip('/')}/{path}",
+            secret_token=settings.webhook_secret,
+            allowed_updates=allowed,
+        )
+    else:
+        application.run_polling(allowed_updates=allowed)
+    log.info("event=stopped")

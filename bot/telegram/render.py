@@ -1,0 +1,138 @@
+"""Engine outputs -> Telegram messages (HTML text and inline buttons), as plain data.
+
+Nothing here talks to Telegram: the handlers turn an `Outgoing` into a Bot API call. Every text
+that came from a participant or from content is escaped; every message fits in 4,096 characters.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .. import callbacks
+from ..engine import (
+    Buttons,
+    Finished,
+    Message,
+    Notice,
+    Output,
+    Progress,
+    Question,
+    Recap,
+    Source,
+    StanceQuestion,
+)
+from ..views import PHASE_KEYS, cite_names, notice_key, reference
+
+MAX_TEXT = 4096
+LONG_TEXT = 280
+"""A batch with a text this long gets a typing indicator first."""
+
+Translate = Callable[..., str]
+Keyboard = tuple[tuple[tuple[str, str], ...], ...]
+"""Rows of (label, callback data)."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    text: str
+    """HTML (parse mode HTML)."""
+    keyboard: Keyboard = ()
+    meta: dict = field(default_factory=dict, compare=False)
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def visible_length(text_html: str) -> int:
+    """Characters Telegram counts: after tags are removed and entities decoded."""
+    return len(html.unescape(_TAG.sub("", text_html)))
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def render(outputs: Iterable[Output], run_id: int, t: Translate) -> list[Outgoing]:
+    """What to send for one engine turn, in order."""
+    sent: list[Outgoing] = []
+    progress = ""
+    for output in outputs:
+        if isinstance(output, Progress):
+            progress = f"<i>{esc(t('dialogue.progress', step=output.step, total=output.total))}</i>\n\n"
+        elif isinstance(output, Message):
+            sent += _fit([esc(output.text), _cite(output.sources, t)])
+        elif isinstance(output, Question):
+            follow = f"<b>{esc(t('dialogue.probe'))}</b>\n" if output.probe else ""
+            sent += _fit([progress + follow + esc(output.text), _cite(output.sources, t)])
+            progress = ""
+        elif isinstance(output, Buttons):
+            rows = tuple(((label, callbacks.choice(run_id, output.node, i)),) for i, label in enumerate(output.options))
+            cite = _cite(output.sources, t)
+            sent.append(Outgoing(progress + esc(output.text) + (f"\n\n{cite}" if cite else ""), rows))
+            progress = ""
+        elif isinstance(output, StanceQuestion):
+            sent.append(stance_message(output, run_id, t, progress))
+            progress = ""
+        elif isinstance(output, Recap):
+            sent += recap_messages(output, t)
+        elif isinstance(output, Finished):
+            sent.append(Outgoing(esc(t("dialogue.next"))))
+        elif isinstance(output, Notice):
+            sent.append(Outgoing(esc(t(notice_key(output)))))
+    return sent
+
+
+def _cite(sources: tuple[Source, ...], t: Translate) -> str:
+    return f"<i>{esc(t('dialogue.cite', names=cite_names(sources)))}</i>" if sources else ""
+
+
+def stance_message(question: StanceQuestion, run_id: int, t: Translate, progress: str = "") -> Outgoing:
+    text = (
+        f"{progress}{esc(t(PHASE_KEYS[question.phase]))}\n\n<b>{esc(question.claim)}</b>\n\n"
+        f"<i>{esc(t('stance.scale'))}</i>"
+    )
+    row = tuple((str(v), callbacks.stance(run_id, question.node, v)) for v in range(1, 6))
+    return Outgoing(text, (row,))
+
+
+def recap_messages(recap: Recap, t: Translate) -> list[Outgoing]:
+    dash = t("recap.no_stance")
+    parts = [
+        f"<b>{esc(t('recap.title'))}</b>\n\n{esc(t('recap.claim', claim=recap.claim))}\n"
+        f"<b>{esc(t('recap.shift', before=recap.before or dash, after=recap.after or dash))}</b>\n\n"
+        f"{esc(t('recap.answers'))}"
+    ]
+    for item in recap.items:
+        parts.append(f"<i>{esc(item.question)}</i>")
+        parts += _split_plain(item.answer)
+    if recap.sources:
+        parts.append(f"<b>{esc(t('recap.sources'))}</b>\n" + "\n".join(esc(reference(s)) for s in recap.sources))
+    parts.append(esc(t("recap.kept")))
+    return _fit(parts)
+
+
+def _split_plain(text: str, limit: int = MAX_TEXT - 200) -> list[str]:
+    """A participant's text, escaped, in pieces that each fit in a message with room to spare."""
+    pieces = []
+    rest = text
+    while len(rest) > limit:
+        cut = max(rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    pieces.append(rest)
+    return [esc(p) for p in pieces]
+
+
+def _fit(parts: list[str]) -> list[Outgoing]:
+    """Join HTML parts with blank lines into as few messages as fit Telegram's limit."""
+    messages: list[str] = []
+    for part in filter(None, parts):
+        if messages and visible_length(messages[-1]) + 2 + visible_length(part) <= MAX_TEXT:
+            messages[-1] += "\n\n" + part
+        else:
+            messages.append(part)
+    return [Outgoing(m) for m in messages]
