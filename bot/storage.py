@@ -362,7 +362,12 @@ class Storage:
             Run.from_row(r) for r in self.db["runs"].rows_where("participant_id = ?", [participant_id], order_by="id")
         ]
 
+    def run_rows(self, participant_id: int) -> list[dict[str, Any]]:
+        """The participant's runs as stored rows (for exports)."""
+        return list(self.db["runs"].rows_where("participant_id = ?", [participant_id], order_by="id"))
+
     def visits(self, participant_id: int, dialogue_id: str) -> int:
+
         return self.db["runs"].count_where("participant_id = ? and dialogue_id = ?", [participant_id, dialogue_id])
 
     # ---- what a participant gave ----------------------------------------------------------

@@ -53,6 +53,7 @@ COMMANDS = {
     "help": "commands.help",
 }
 LANGUAGES = {"en": "English", "de": "Deutsch"}
+FAILED = object()
 PRIVATE = filters.ChatType.PRIVATE
 NOT_TEXT = (
     filters.Sticker.ALL
@@ -171,12 +172,12 @@ class ChatHandlers:
         await self.send(context, who, render(turn.outputs, turn.run_id, partial(self.t, who)))
 
     def stored(self, action, *args, **kwargs):
-        """Run a storing service call; None when the database refused it (disk full, read-only)."""
+        """Run a storing service call; FAILED when the database refused it (disk full, read-only)."""
         try:
             return action(*args, **kwargs)
         except sqlite3.Error as exc:
             log.error("event=save_failed error=%s", type(exc).__name__)
-            return None
+            return FAILED
 
     # ---- first contact and consent --------------------------------------------------------
 
@@ -210,7 +211,7 @@ class ChatHandlers:
 
     async def decide_consent(self, context: ContextTypes.DEFAULT_TYPE, who: Who, given: bool) -> None:
         was = self.storage.has_consent(who.participant)
-        if self.stored(self.storage.record_consent, who.participant, f"{CONSENT_VERSION}-{who.locale}", given) is None:
+        if self.stored(self.storage.record_consent, who.participant, f"{CONSENT_VERSION}-{who.locale}", given) is FAILED:
             await self.say(context, who, "chat.save_failed")
             return
         key = "consent.accepted" if given else ("consent.withdrawn" if was else "consent.declined")
@@ -244,7 +245,7 @@ class ChatHandlers:
             intro = f"<b>{esc(localize(dialogue.title, who.locale))}</b>\n{esc(localize(dialogue.summary, who.locale))}"
             await self.send(context, who, [Outgoing(intro)])
             turn = self.stored(self.service.start, who.participant, dialogue, locale=who.locale, chat=str(who.chat))
-        if turn is None:
+        if turn is FAILED:
             await self.say(context, who, "chat.save_failed")
             return
         await self.turn_out(context, who, turn)
@@ -275,7 +276,7 @@ class ChatHandlers:
             update_id=update.update_id,
             source=(str(who.chat), message.message_id),
         )
-        if turn is None:
+        if turn is FAILED:
             await self.say(context, who, "chat.save_failed")
             return
         log.info("event=answer participant=%d run=%d chars=%d", who.participant, run.id, len(message.text))
@@ -290,7 +291,11 @@ class ChatHandlers:
         changed = self.stored(
             self.service.edit_answer, who.participant, str(who.chat), message.message_id, message.text
         )
+        if changed is FAILED:
+            await self.say(context, who, "chat.save_failed")
+            return
         await self.say(context, who, "chat.edited" if changed else "chat.edit_ignored")
+
 
     # ---- buttons --------------------------------------------------------------------------
 
@@ -315,9 +320,11 @@ class ChatHandlers:
             await self.step_button(update, context, who, callbacks.parse(data))
 
     async def stale(self, query, who: Who) -> None:
+        """An outdated button: say so, and take the old buttons off (never off another message)."""
         await self._quietly(query.answer(self.t(who, "chat.stale")))
-        if query.message is not None:
+        if _label_of(query.message, query.data) is not None:
             await self._quietly(query.message.edit_reply_markup(reply_markup=None))
+
 
     async def step_button(self, update: Update, context, who: Who, press: callbacks.Press | None) -> None:
         """A choice or a rating: only for the presser's own run, and only while that step is current."""
@@ -332,7 +339,7 @@ class ChatHandlers:
             return
         event = ChoiceInput(press.value) if press.kind == "choice" else StanceInput(press.value)
         turn = self.stored(self.service.send, who.participant, run, event, update_id=update.update_id)
-        if turn is None:
+        if turn is FAILED:
             await self._quietly(query.answer(self.t(who, "chat.save_failed"), show_alert=True))
             return
         await self._quietly(query.answer())
@@ -373,7 +380,8 @@ class ChatHandlers:
         pid = who.participant
         entries = portfolio_entries(
             self.service.course,
-            [r.__dict__ for r in self.storage.runs(pid)],
+            self.storage.run_rows(pid),
+
             self.storage.reflections(pid),
             self.storage.stances(pid),
             who.locale,
@@ -419,7 +427,7 @@ class ChatHandlers:
             await self.say(context, who, "chat.forget_cancelled")
             return
         counts = self.stored(self.service.forget, who.participant)
-        if counts is None:
+        if counts is FAILED:
             await self.say(context, who, "chat.save_failed")
             return
         log.info("event=forget participant=%d", who.participant)

@@ -1,0 +1,348 @@
+"""A fake Telegram Bot API server for end-to-end tests (see README.md).
+
+    with FakeTelegram() as fake:
+        app = Application.builder().token(fake.token).base_url(fake.base_url).base_file_url(fake.base_file_url).build()
+        alice = fake.user("Alice")
+        fake.send_command(alice, "/start")
+        fake.wait_for_message(alice.id, "Welcome")
+        fake.assert_no_violations()
+
+Every request the bot sends is checked against api.json (the official spec); what Telegram would
+refuse is answered 400 and recorded in `fake.violations`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .botapi import BotApi
+from .faults import Fault, GroupRateLimit
+from .server import FakeServer
+from .state import Chat, Message, Request, User, Violation
+
+__all__ = ["Chat", "FakeTelegram", "Message", "Request", "User", "Violation"]
+
+T = TypeVar("T")
+DEFAULT_TOKEN = "123456:TEST-token"
+
+
+class FakeTelegram:
+    """The fake server, and the tests' handle on it: act as users, observe the bot, inject faults."""
+
+    def __init__(self, token: str = DEFAULT_TOKEN, bot_username: str = "elenchus_test_bot") -> None:
+        self.token = token
+        self.bot_username = bot_username
+        self.api = BotApi(token, bot_username)
+        self._server: FakeServer | None = None
+        self._group_ids = itertools.count(1)
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeTelegram:
+        """Serve on 127.0.0.1 at a free port, in a daemon thread."""
+        if self._server is None:
+            self.api.stopping = False
+            self._server = FakeServer(self.api)
+            self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> FakeTelegram:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the fake Telegram server is not started")
+        return self._server.port
+
+    @property
+    def base_url(self) -> str:
+        """For Application.builder().base_url(...): the bot then calls base_url + token + "/" + method."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    @property
+    def waiting_polls(self) -> int:
+        """How many getUpdates calls are blocked in a long poll right now."""
+        with self.api.cond:
+            return self.api.waiting_polls
+
+    @property
+    def bot_user(self) -> dict[str, Any]:
+        return dict(self.api.bot_user)
+
+    # ---- users and chats -----------------------------------------------------------------------
+
+    def user(
+        self,
+        first_name: str = "Alice",
+        language_code: str | None = "en",
+        username: str | None = None,
+        last_name: str | None = None,
+    ) -> User:
+        """A new user with a private chat with the bot (chat id == user id)."""
+        with self.api.cond:
+            return self.api.add_user(first_name, language_code, username, last_name)
+
+    def group(self, title: str = "Course group", supergroup: bool = False, username: str | None = None) -> Chat:
+        """A new group (negative id; supergroups get the -100... ids Telegram gives them)."""
+        number = next(self._group_ids)
+        chat_id = -(1_000_000_000_000 + number) if supergroup else -(4_000_000_000 + number)
+        with self.api.cond:
+            return self.api.add_chat(
+                Chat(chat_id, "supergroup" if supergroup else "group", title=title, username=username)
+            )
+
+    def block(self, user: User, blocked: bool = True) -> None:
+        """`user` blocks the bot: sends to their chat answer 403 Forbidden."""
+        with self.api.cond:
+            (self.api.blocked.add if blocked else self.api.blocked.discard)(user.id)
+
+    def _chat(self, user: User, chat: Chat | int | None) -> Chat:
+        chat_id = user.id if chat is None else chat if isinstance(chat, int) else chat.id
+        with self.api.cond:
+            return self.api.chat(chat_id)
+
+    # ---- acting as a user: each enqueues an update and returns it ---------------------------------
+
+    def send_text(
+        self, user: User, text: str, chat: Chat | int | None = None, reply_to_message_id: int | None = None
+    ) -> dict:
+        return self.api.user_message(user, self._chat(user, chat), reply_to_message_id, text=text)
+
+    def send_command(
+        self, user: User, command: str, payload: str | None = None, chat: Chat | int | None = None
+    ) -> dict:
+        """Send a command such as "/start" (or "/start@bot"), with a payload if given, and its bot_command entity."""
+        if not command.startswith("/"):
+            command = "/" + command
+        text = f"{command} {payload}" if payload else command
+        entities = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self.api.user_message(user, self._chat(user, chat), text=text, entities=entities)
+
+    def send_sticker(self, user: User, emoji: str = "👍", chat: Chat | int | None = None) -> dict:
+        stored = self.api.user_file("sticker.webp", b"RIFF\x00\x00\x00\x00WEBP")
+        sticker = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
+        return self.api.user_message(user, self._chat(user, chat), kind="sticker", sticker=sticker)
+
+    def send_photo(
+        self,
+        user: User,
+        content: bytes = b"\xff\xd8\xff\xe0fake-jpeg",
+        caption: str | None = None,
+        chat: Chat | int | None = None,
+    ) -> dict:
+        stored = self.api.user_file("photo.jpg", content)
+        return self.api.user_message(user, self._chat(user, chat), kind="photo", file=stored, caption=caption)
+
+    def send_voice(
+        self, user: User, duration: int = 3, content: bytes = b"OggS fake voice", chat: Chat | int | None = None
+    ) -> dict:
+        stored = self.api.user_file("voice.ogg", content)
+        voice = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": len(content),
+        }
+        return self.api.user_message(user, self._chat(user, chat), kind="voice", voice=voice)
+
+    def send_document(
+        self,
+        user: User,
+        filename: str = "notes.txt",
+        content: bytes = b"my notes",
+        caption: str | None = None,
+        chat: Chat | int | None = None,
+    ) -> dict:
+        stored = self.api.user_file(filename, content)
+        return self.api.user_message(user, self._chat(user, chat), kind="document", file=stored, caption=caption)
+
+    def send_location(
+        self, user: User, latitude: float = 52.52, longitude: float = 13.405, chat: Chat | int | None = None
+    ) -> dict:
+        location = {"latitude": latitude, "longitude": longitude}
+        return self.api.user_message(user, self._chat(user, chat), kind="location", location=location)
+
+    def edit_text(self, user: User, message_id: int, text: str, chat: Chat | int | None = None) -> dict:
+        """An edited_message update for a text message `user` sent earlier."""
+        return self.api.user_edit(user, self._chat(user, chat), message_id, text)
+
+    def press(self, user: User, bot_message_id: int, label: str, chat: Chat | int | None = None) -> dict:
+        """Press the inline button labelled `label` on the bot's message as it is now."""
+        target = self._chat(user, chat)
+        with self.api.cond:
+            message = self.api.find_message(target.id, bot_message_id)
+            if message is None or not message.from_bot:
+                raise AssertionError(f"no bot message {bot_message_id} in chat {target.id} (deleted or never sent)")
+            button = next((b for b in message.buttons if b.get("text") == label), None)
+            if button is None or "callback_data" not in button:
+                raise AssertionError(
+                    f"message {bot_message_id} has no callback button {label!r}; its buttons: {message.button_labels}"
+                )
+            return self.api.callback_query(user, target, bot_message_id, button["callback_data"])
+
+    def press_data(self, user: User, bot_message_id: int, data: str, chat: Chat | int | None = None) -> dict:
+        """A callback_query with any data, e.g. a forged button or one from a message since edited."""
+        return self.api.callback_query(user, self._chat(user, chat), bot_message_id, data)
+
+    def deliver(self, update: dict) -> dict:
+        """Enqueue a raw update (give it an update_id to deliver a duplicate)."""
+        return self.api.enqueue(update)
+
+    # ---- observing the bot --------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[Request]:
+        with self.api.cond:
+            return list(self.api.requests)
+
+    def calls(self, method: str) -> list[Request]:
+        """The requests of one method, e.g. fake.calls("sendMessage")."""
+        return [r for r in self.requests if r.method == method]
+
+    @property
+    def callback_answers(self) -> list[dict]:
+        with self.api.cond:
+            return list(self.api.callback_answers)
+
+    @property
+    def violations(self) -> list[Violation]:
+        with self.api.cond:
+            return list(self.api.violations)
+
+    def clear_violations(self) -> None:
+        with self.api.cond:
+            self.api.violations.clear()
+
+    def assert_no_violations(self) -> None:
+        violations = self.violations
+        if violations:
+            listing = "\n".join(f"  - {v.message}" for v in violations)
+            raise AssertionError(f"the bot sent {len(violations)} request(s) Telegram would refuse:\n{listing}")
+
+    def messages(self, chat_id: int, include_deleted: bool = True) -> list[Message]:
+        """The bot's messages in a chat, in order, as they are now (copies; `deleted` marks deleted ones)."""
+        with self.api.cond:
+            found = self.api.chats.messages.get(chat_id, [])
+            return [m.snapshot() for m in found if m.from_bot and (include_deleted or not m.deleted)]
+
+    def history(self, chat_id: int) -> list[Message]:
+        """Every message in a chat, the users' and the bot's."""
+        with self.api.cond:
+            return [m.snapshot() for m in self.api.chats.messages.get(chat_id, [])]
+
+    def last_message(self, chat_id: int) -> Message | None:
+        """The bot's newest message in the chat that is not deleted."""
+        current = self.messages(chat_id, include_deleted=False)
+        return current[-1] if current else None
+
+    def commands(self, scope: dict | None = None, language_code: str = "") -> list[dict]:
+        """The commands set by setMyCommands for a scope (default scope when None)."""
+        params = {"language_code": language_code} | ({"scope": scope} if scope else {})
+        with self.api.cond:
+            return self.api.commands_for(params)
+
+    # ---- waiting -----------------------------------------------------------------------------------
+
+    def wait_for(self, predicate: Callable[[], T], timeout: float = 10.0, what: str = "a condition") -> T:
+        """Block until predicate() is truthy (re-checked on every request and update); return its value."""
+        deadline = time.monotonic() + timeout
+        with self.api.cond:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{self.summary()}")
+                self.api.cond.wait(remaining)
+
+    async def wait_for_async(self, predicate: Callable[[], T], timeout: float = 10.0, what: str = "a condition") -> T:
+        """wait_for in a worker thread, so the event loop (and a bot running on it) keeps going."""
+        return await asyncio.to_thread(self.wait_for, predicate, timeout, what)
+
+    def _find_message(self, chat_id: int, contains: str, after: int | None) -> Message | None:
+        for message in self.messages(chat_id, include_deleted=False):
+            shown = message.text if message.text is not None else message.caption or ""
+            if (after is None or message.message_id > after) and contains in shown:
+                return message
+        return None
+
+    def wait_for_message(
+        self, chat_id: int, contains: str = "", timeout: float = 10.0, after: int | None = None
+    ) -> Message:
+        """The first bot message in the chat (newer than message id `after`, if given) whose visible text
+        or caption contains `contains`; it may already be there or arrive later."""
+        what = f"a bot message in chat {chat_id} containing {contains!r}" + (f" after message {after}" if after else "")
+        return self.wait_for(lambda: self._find_message(chat_id, contains, after), timeout, what)
+
+    async def wait_for_message_async(
+        self, chat_id: int, contains: str = "", timeout: float = 10.0, after: int | None = None
+    ) -> Message:
+        return await asyncio.to_thread(self.wait_for_message, chat_id, contains, timeout, after)
+
+    def summary(self, last: int = 8) -> str:
+        """The last few requests (getUpdates left out) and the violations, for failure messages."""
+        with self.api.cond:
+            shown = [r for r in self.api.requests if r.method != "getUpdates"][-last:]
+            lines = [f"last {len(shown)} requests (without getUpdates):"]
+            lines += [
+                f"  {r.method} -> {r.status}{' ' + r.description if r.description else ''} {_brief(r.params)}"
+                for r in shown
+            ]
+            lines += [f"violations: {len(self.api.violations)}"] + [
+                f"  - {v.message}" for v in self.api.violations[-last:]
+            ]
+            return "\n".join(lines)
+
+    # ---- faults ----------------------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str | None = "sendMessage",
+        times: int = 1,
+        kind: str = "429",
+        retry_after: int = 1,
+        hold: float = 3.0,
+    ) -> None:
+        """The next `times` calls of `method` (any method when None) fail: kind "429" (flood control with
+        parameters.retry_after), "500" (Internal Server Error) or "timeout" (no answer for `hold`
+        seconds, then the connection is closed; the call has no effect)."""
+        with self.api.cond:
+            self.api.faults.add(Fault(method, times, str(kind), retry_after, hold))
+
+    def group_rate_limit(self, per_minute: int = 20, window: float = 60.0) -> None:
+        """More than `per_minute` sends to one group within `window` seconds are answered 429."""
+        with self.api.cond:
+            self.api.rate_limit = GroupRateLimit(per_minute, window)
+
+
+def _brief(params: dict) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return text if len(text) <= 160 else text[:157] + "..."
