@@ -22,8 +22,9 @@ from .fake_telegram import FakeTelegram, User
 
 
 def settings_for(fake: FakeTelegram, db: Path, **overrides) -> Settings:
-    base = Settings(db=db, token=fake.token, api_url=fake.base_url, file_url=fake.base_file_url,
-                    content=CONTENT, prompts=PROMPTS)
+    base = Settings(
+        db=db, token=fake.token, api_url=fake.base_url, file_url=fake.base_file_url, content=CONTENT, prompts=PROMPTS
+    )
     return replace(base, **overrides)
 
 
@@ -44,8 +45,9 @@ async def running_bot(fake: FakeTelegram, db: Path, **overrides) -> AsyncIterato
     await app.initialize()
     await app.post_init(app)
     await app.start()
-    await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=["message", "edited_message",
-                                                                                   "callback_query"])
+    await app.updater.start_polling(
+        poll_interval=0, timeout=1, allowed_updates=["message", "edited_message", "callback_query"]
+    )
     try:
         yield RunningBot(fake, storage, service)
     finally:
@@ -55,13 +57,22 @@ async def running_bot(fake: FakeTelegram, db: Path, **overrides) -> AsyncIterato
         storage.close()
 
 
-def bot_process(fake: FakeTelegram, db: Path, log: Path) -> subprocess.Popen:
+def bot_process(fake: FakeTelegram, db: Path, log: Path, extra_env: dict | None = None) -> subprocess.Popen:
     """`python -m bot run` as a separate process, logging to a file."""
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.base_url,
-           "TELEGRAM_FILE_URL": fake.base_file_url, "ELENCHUS_DB": str(db), "ELENCHUS_LOG_LEVEL": "INFO"}
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_URL": fake.base_url,
+        "TELEGRAM_FILE_URL": fake.base_file_url,
+        "ELENCHUS_DB": str(db),
+        "ELENCHUS_LOG_LEVEL": "INFO",
+        **(extra_env or {}),
+    }
+
     handle = log.open("ab")
-    return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=handle,
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT
+    )
 
 
 class Participant:

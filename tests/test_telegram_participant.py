@@ -4,14 +4,11 @@ server, which checks every request against the Bot API spec. The tests act as pa
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 
 from .bot_harness import Participant, running_bot
 from .fake_telegram import FakeTelegram
-
-warnings.filterwarnings("ignore", message=".*retry_after.*", category=DeprecationWarning)
 
 THICK = "I would check how it was assessed, because a transparent test shows what was learned, for example a project."
 TITLE = "Worth the paper? How a micro-credential earns trust"
@@ -69,14 +66,19 @@ async def test_consent_then_a_whole_dialogue_then_the_portfolio(fake, tmp_path):
         recap = "\n".join(alice.bot_texts())
         assert "Your stance: 2 at the start, 4 at the end." in recap
         assert "dunno" in recap and THICK in recap
-        used = [m for m in fake.messages(alice.chat) if "Pick a role" in (m.text or "")][0]
+        used = next(m for m in fake.messages(alice.chat) if "Pick a role" in (m.text or ""))
         assert used.reply_markup is None and "→ A hiring manager" in used.text, "used buttons are taken off"
         assert fake.calls("sendChatAction"), "a typing indicator before longer texts"
 
         await alice.command("/portfolio")
         await alice.expect("Your portfolio")
-        docs = await fake.wait_for_async(lambda: [m for m in fake.messages(alice.chat) if m.document][-2:] or None
-                                         if len([m for m in fake.messages(alice.chat) if m.document]) >= 2 else None)
+        docs = await fake.wait_for_async(
+            lambda: (
+                [m for m in fake.messages(alice.chat) if m.document][-2:] or None
+                if len([m for m in fake.messages(alice.chat) if m.document]) >= 2
+                else None
+            )
+        )
         names = [d.document[0] for d in docs]
         assert names[0].endswith(".md") and names[1].endswith(".html")
         markdown, page = (d.document[1].decode() for d in docs)
@@ -121,8 +123,10 @@ async def test_stale_and_forged_buttons_get_a_notice(fake, tmp_path):
 
         fake.press_data(alice.user, stance.message_id, "c:999999:nowhere:0")
         fake.press_data(alice.user, stance.message_id, "garbage")
-        await fake.wait_for_async(lambda: sum("earlier step" in (a.get("text") or "") for a in fake.callback_answers)
-                                  >= 4, what="four stale notices")
+        await fake.wait_for_async(
+            lambda: sum("earlier step" in (a.get("text") or "") for a in fake.callback_answers) >= 4,
+            what="four stale notices",
+        )
         pid = bot.storage.participant("telegram", str(alice.user.id))
         assert [s["value"] for s in bot.storage.stances(pid)] == [2]
 
@@ -282,3 +286,46 @@ async def test_a_duplicate_update_is_processed_once(fake, tmp_path):
         await alice.expect("Pick a role")
         pid = bot.storage.participant("telegram", str(alice.user.id))
         assert [r["answer"] for r in bot.storage.reflections(pid)] == [THICK, marker["message"]["text"]]
+
+
+async def test_one_participant_flooding_does_not_hold_up_another(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "bot.db"):
+        flooder = Participant(fake, fake.user("Flo"))
+        await consent(flooder)
+        calm = Participant(fake, fake.user("Carla"))
+        await consent(calm)
+        for i in range(150):
+            fake.send_text(flooder.user, f"spam {i}")
+        await calm.command("/help")
+        await calm.expect("/portfolio")
+        await flooder.expect("That is a lot of messages at once")
+        replies = [t for t in flooder.bot_texts() if "No dialogue is running" in t]
+        assert len(replies) <= 21, "beyond the burst the flood is ignored, not answered"
+        assert sum("That is a lot of messages" in t for t in flooder.bot_texts()) == 1
+
+
+async def test_a_user_who_blocked_the_bot_is_recorded_and_skipped(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "bot.db") as bot:
+        alice = Participant(fake, fake.user("Alice"))
+        await consent(alice)
+        fake.block(alice.user)
+        await alice.command("/help")
+        pid = bot.storage.participant("telegram", str(alice.user.id))
+        await fake.wait_for_async(lambda: bot.storage.get_participant(pid)["blocked"], what="blocked recorded")
+        fake.block(alice.user, blocked=False)
+        await alice.command("/help")
+        await alice.expect("/portfolio")
+        assert bot.storage.get_participant(pid)["blocked"] is None
+
+
+async def test_resume_shows_the_pending_step(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "bot.db"):
+        alice = Participant(fake, fake.user("Alice"))
+        await alice.command("/resume")
+        await alice.expect("No dialogue is in progress")
+        await consent(alice)
+        await alice.press(TITLE)
+        await alice.press("3")
+        await alice.expect("Step 2 of 9")
+        await alice.command("/resume")
+        await alice.expect("Step 2 of 9")

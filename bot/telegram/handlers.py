@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -34,6 +35,7 @@ from ..exports.records import portfolio_entries
 from ..prompts import Prompts
 from ..service import Service, Turn
 from ..storage import utc_now
+from .flood import FloodGuard
 from .render import LONG_TEXT, Keyboard, Outgoing, esc, render
 
 log = logging.getLogger("elenchus.telegram")
@@ -85,6 +87,7 @@ class ChatHandlers:
         self.storage = service.storage
         self.prompts = prompts
         self.settings = settings
+        self.flood = FloodGuard()
 
     def register(self, app: Application) -> None:
         app.add_handler(TypeHandler(Update, self.skip_duplicates), group=-1)
@@ -111,9 +114,22 @@ class ChatHandlers:
     # ---- plumbing -------------------------------------------------------------------------
 
     async def skip_duplicates(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Before any handler: drop updates already handled, and floods from one user."""
         if self.storage.update_seen(update.update_id):
             log.info("event=duplicate update=%d", update.update_id)
             raise ApplicationHandlerStop
+        user = update.effective_user
+        if user is None:
+            return
+        now = time.monotonic()
+        verdict = self.flood.check(user.id, now)
+        if verdict == "ok":
+            return
+
+        if verdict == "notice" and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+            log.info("event=flood user_bucket_full=1")
+            await self.say(context, self.who(update), "chat.slow_down")
+        raise ApplicationHandlerStop
 
     async def mark_done(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         self.storage.mark_update(update.update_id)
@@ -211,7 +227,10 @@ class ChatHandlers:
 
     async def decide_consent(self, context: ContextTypes.DEFAULT_TYPE, who: Who, given: bool) -> None:
         was = self.storage.has_consent(who.participant)
-        if self.stored(self.storage.record_consent, who.participant, f"{CONSENT_VERSION}-{who.locale}", given) is FAILED:
+        if (
+            self.stored(self.storage.record_consent, who.participant, f"{CONSENT_VERSION}-{who.locale}", given)
+            is FAILED
+        ):
             await self.say(context, who, "chat.save_failed")
             return
         key = "consent.accepted" if given else ("consent.withdrawn" if was else "consent.declined")
@@ -296,7 +315,6 @@ class ChatHandlers:
             return
         await self.say(context, who, "chat.edited" if changed else "chat.edit_ignored")
 
-
     # ---- buttons --------------------------------------------------------------------------
 
     async def pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -324,7 +342,6 @@ class ChatHandlers:
         await self._quietly(query.answer(self.t(who, "chat.stale")))
         if _label_of(query.message, query.data) is not None:
             await self._quietly(query.message.edit_reply_markup(reply_markup=None))
-
 
     async def step_button(self, update: Update, context, who: Who, press: callbacks.Press | None) -> None:
         """A choice or a rating: only for the presser's own run, and only while that step is current."""
@@ -381,7 +398,6 @@ class ChatHandlers:
         entries = portfolio_entries(
             self.service.course,
             self.storage.run_rows(pid),
-
             self.storage.reflections(pid),
             self.storage.stances(pid),
             who.locale,
