@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -440,7 +440,26 @@ class Storage:
             self.db.execute("delete from participants where id = ?", [participant_id])
         return counts
 
+    def purge_inactive(self, days: int, now: datetime | None = None) -> int:
+        """Forget everyone whose last activity is older than `days`; returns how many.
+
+        Activity is the newest of: joining, a consent decision, a step in a run.
+        """
+        cutoff = ((now or datetime.now(UTC)) - timedelta(days=days)).isoformat(timespec="milliseconds")
+        cutoff = cutoff.replace("+00:00", "Z")
+        stale = self.db.execute(
+            """select p.id from participants p
+               where max(p.created,
+                         coalesce((select max(at) from consents c where c.participant_id = p.id), ''),
+                         coalesce((select max(updated) from runs r where r.participant_id = p.id), '')) < ?""",
+            [cutoff],
+        ).fetchall()
+        for (participant_id,) in stale:
+            self.forget(participant_id)
+        return len(stale)
+
     def iter_rows(self, table: str) -> Iterator[dict[str, Any]]:
+
         yield from self.db[table].rows
 
 

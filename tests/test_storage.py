@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC
 
 import pytest
 
@@ -156,3 +157,20 @@ def test_forget_deletes_everything_about_one_participant(storage):
     assert counts == {"reflections": 1, "stances": 1, "runs": 1, "consents": 1}
     assert storage.reflections(pid) == [] and storage.runs(pid) == []
     assert len(storage.reflections(other)) == 1
+
+
+def test_participants_inactive_beyond_the_retention_period_are_forgotten(tmp_path):
+    from datetime import datetime
+
+    now = ["2025-01-01T00:00:00.000Z"]
+    store = Storage(tmp_path / "r.db", clock=lambda: now[0])
+    old = store.participant("telegram", "old")
+    store.record_consent(old, "1-en", True)
+    now[0] = "2026-11-01T00:00:00.000Z"
+    recent = store.participant("telegram", "recent")
+
+    store.record_consent(recent, "1-en", True)
+    removed = store.purge_inactive(365, now=datetime(2026, 11, 28, tzinfo=UTC))
+    assert removed == 1
+    assert store.db["participants"].count == 1 and store.consent(recent) is not None
+    store.close()

@@ -329,3 +329,26 @@ async def test_resume_shows_the_pending_step(fake, tmp_path):
         await alice.expect("Step 2 of 9")
         await alice.command("/resume")
         await alice.expect("Step 2 of 9")
+
+
+async def test_consent_can_be_withdrawn_and_nothing_new_is_kept(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "bot.db") as bot:
+        alice = Participant(fake, fake.user("Alice"))
+        await consent(alice)
+        await alice.press(TITLE)
+        await alice.press("3")
+        await alice.expect("Step 2 of 9")
+        await alice.write("Kept: " + THICK)
+        await alice.expect("What would convince you")
+        await alice.command("/privacy")
+        await alice.expect("You agreed on")
+        await alice.press("Stop keeping my answers")
+        await alice.expect("from now on nothing you write is kept")
+        await alice.command("/resume")
+        await alice.expect("What would convince you")
+        await alice.write("Not kept: " + THICK)
+        await alice.expect("Pick a role")
+        pid = bot.storage.participant("telegram", str(alice.user.id))
+        assert [r["answer"] for r in bot.storage.reflections(pid)] == ["Kept: " + THICK]
+        assert [c["given"] for c in bot.storage.db["consents"].rows] == [1, 0]
+        assert all(c["version"] == "1-en" for c in bot.storage.db["consents"].rows)

@@ -113,6 +113,7 @@ def build_application(settings: Settings, service: Service, prompts: Prompts) ->
         .rate_limiter(RetryingRateLimiter(max_retries=5))
         .concurrent_updates(PerChatOrder())
         .post_init(_post_init)
+        .post_stop(_post_stop)
     )
     if settings.api_url:
         builder = builder.base_url(settings.api_url)
@@ -130,6 +131,28 @@ async def _post_init(application: Application) -> None:
     me = await application.bot.get_me()
     log.info("event=started bot=@%s", me.username)
     await set_commands(application, handlers.prompts)
+    application.bot_data["retention"] = asyncio.get_running_loop().create_task(_retention(handlers))
+
+
+async def _post_stop(application: Application) -> None:
+    task = application.bot_data.pop("retention", None)
+    if task is not None:
+        task.cancel()
+
+
+RETENTION_INTERVAL = 6 * 3600
+
+
+async def _retention(handlers: ChatHandlers) -> None:
+    """Keep the promise of the consent text: forget participants inactive beyond the retention period."""
+    while True:
+        try:
+            removed = handlers.storage.purge_inactive(handlers.settings.retention_days)
+            if removed:
+                log.info("event=retention_purge participants=%d", removed)
+        except Exception as exc:  # a failed purge must not stop the bot; it runs again later
+            log.error("event=retention_failed error=%s", type(exc).__name__)
+        await asyncio.sleep(RETENTION_INTERVAL)
 
 
 async def set_commands(application: Application, prompts: Prompts) -> None:
