@@ -121,6 +121,18 @@ def _load_all(content_dir: Path) -> tuple[Course | None, list[Problem]]:
     return course, problems + found
 
 
+def _open_mapping(path: Path, not_a_mapping: str) -> _Report:
+    """Parse a YAML file that must hold a mapping; the report's data is None when it does not."""
+    shown = shown_path(path)
+    data, problems = load(path, shown)
+    report = _Report(shown, data)
+    report.problems = problems
+    if data is not None and not isinstance(data, dict):
+        report.add([], not_a_mapping)
+        report.data = None
+    return report
+
+
 def _declared_id(path: Path) -> str:
     """The id a dialogue file gives itself, read leniently, or its file name."""
     match = re.search(r"^id:\s*['\"]?([\w-]+)", path.read_text(encoding="utf-8", errors="replace"), re.MULTILINE)
@@ -136,14 +148,10 @@ def _load_sources(path: Path) -> tuple[dict[str, Source], list[Problem]]:
         return {}, [
             Problem(shown, 1, 1, "error", "the bibliography is missing. Create sources.yaml (see content/README.md).")
         ]
-    data, problems = load(path, shown)
-    report = _Report(shown, data)
-    report.problems = problems
-    if data is None:
-        return {}, problems
-    if not isinstance(data, dict):
-        report.add([], "the bibliography must be a mapping of keys to works.")
+    report = _open_mapping(path, "the bibliography must be a mapping of keys to works.")
+    if report.data is None:
         return {}, report.problems
+    data = report.data
     result = {}
     for key, entry in data.items():
         if not isinstance(entry, dict):
@@ -184,14 +192,10 @@ def _load_course_file(
                 shown, 1, 1, "error", "the course file is missing. Create course.yaml listing the dialogues in order."
             )
         ]
-    data, problems = load(path, shown)
-    if data is None:
-        return None, problems
-    report = _Report(shown, data)
-    report.problems = problems
-    if not isinstance(data, dict):
-        report.add([], "the course file must be a mapping with id, title, summary, outcomes and dialogues.")
+    report = _open_mapping(path, "the course file must be a mapping with id, title, summary, outcomes and dialogues.")
+    if report.data is None:
         return None, report.problems
+    data = report.data
     for field in ("id", "title", "summary", "outcomes", "dialogues"):
         if field not in data:
             report.add([], f"the course is missing '{field}'. Add it (see content/README.md).")
@@ -257,15 +261,12 @@ def _schema_for(path: Path) -> Path:
 
 
 def _load_dialogue(path: Path, bibliography: dict[str, Source]) -> tuple[Dialogue | None, list[Problem]]:
-    shown = shown_path(path)
-    data, problems = load(path, shown)
-    if data is None:
-        return None, problems
-    report = _Report(shown, data)
-    report.problems = problems
-    if not isinstance(data, dict):
-        report.add([], "a dialogue file must be a mapping with id, title, nodes and so on (see content/README.md).")
+    report = _open_mapping(
+        path, "a dialogue file must be a mapping with id, title, nodes and so on (see content/README.md)."
+    )
+    if report.data is None:
         return None, report.problems
+    data = report.data
     _check_node_kinds(report, data)
     _check_schema(report, data, _schema_for(path))
     if any(p.is_error for p in report.problems):

@@ -20,6 +20,9 @@ from bot.telegram.app import build_application
 from .conftest import CONTENT, PROMPTS, ROOT
 from .fake_telegram import FakeTelegram, User
 
+TITLE = "Worth the paper? How a micro-credential earns trust"
+"""The first dialogue's title, as its menu button shows it."""
+
 
 def settings_for(fake: FakeTelegram, db: Path, **overrides) -> Settings:
     base = Settings(

@@ -103,6 +103,16 @@ def write_content(folder: Path, files: dict[str, str], course_ids: list[str] | N
 
 
 @pytest.fixture
+def fake():
+    """The fake Bot API server; a test fails if the bot sent anything Telegram would refuse."""
+    from .fake_telegram import FakeTelegram
+
+    with FakeTelegram() as server:
+        yield server
+        server.assert_no_violations()
+
+
+@pytest.fixture
 def mini(tmp_path: Path) -> Dialogue:
     folder = write_content(tmp_path / "content", {"mini.yaml": MINI})
     return load_course(folder).get("mini")

@@ -5,20 +5,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from .bot_harness import Participant, running_bot
-from .fake_telegram import FakeTelegram
+from .bot_harness import TITLE, Participant, running_bot
 
 THICK = "I would check how it was assessed, because a transparent test shows what was learned, for example a project."
-TITLE = "Worth the paper? How a micro-credential earns trust"
-
-
-@pytest.fixture
-def fake():
-    with FakeTelegram() as server:
-        yield server
-        server.assert_no_violations()
 
 
 async def consent(p: Participant, accept: bool = True) -> None:
@@ -28,6 +17,13 @@ async def consent(p: Participant, accept: bool = True) -> None:
     await p.press("Yes, keep my answers" if accept else "No, keep nothing")
     await p.expect("Thank you. Your answers will be kept" if accept else "nothing you write will be kept")
     await p.expect("Pick a dialogue")
+
+
+async def at_first_question(p: Participant, rating: str = "3") -> None:
+    """Open the first dialogue from the menu, rate the claim, and wait for the first open question."""
+    await p.press(TITLE)
+    await p.press(rating)
+    await p.expect("Step 2 of 9")
 
 
 async def play_value_and_trust(p: Participant, answer: str = THICK, probe_reply: str | None = None) -> None:
@@ -169,9 +165,7 @@ async def test_edited_answers_update_the_reflection_and_keep_history(fake, tmp_p
     async with running_bot(fake, tmp_path / "bot.db") as bot:
         alice = Participant(fake, fake.user("Alice"))
         await consent(alice)
-        await alice.press(TITLE)
-        await alice.press("3")
-        await alice.expect("Step 2 of 9")
+        await at_first_question(alice, "3")
         sent = await alice.write(THICK)
         await alice.expect("What would convince you")
         fake.edit_text(alice.user, sent["message"]["message_id"], THICK + " Edited.")
@@ -186,9 +180,7 @@ async def test_mydata_and_forget(fake, tmp_path):
     async with running_bot(fake, tmp_path / "bot.db") as bot:
         alice = Participant(fake, fake.user("Alice"))
         await consent(alice)
-        await alice.press(TITLE)
-        await alice.press("5")
-        await alice.expect("Step 2 of 9")
+        await at_first_question(alice, "5")
         await alice.write(THICK)
         await alice.expect("What would convince you")
         await alice.command("/mydata")
@@ -276,9 +268,7 @@ async def test_a_duplicate_update_is_processed_once(fake, tmp_path):
     async with running_bot(fake, tmp_path / "bot.db") as bot:
         alice = Participant(fake, fake.user("Alice"))
         await consent(alice)
-        await alice.press(TITLE)
-        await alice.press("3")
-        await alice.expect("Step 2 of 9")
+        await at_first_question(alice, "3")
         update = await alice.write(THICK)
         await alice.expect("What would convince you")
         fake.deliver(update)
@@ -324,9 +314,7 @@ async def test_resume_shows_the_pending_step(fake, tmp_path):
         await alice.command("/resume")
         await alice.expect("No dialogue is in progress")
         await consent(alice)
-        await alice.press(TITLE)
-        await alice.press("3")
-        await alice.expect("Step 2 of 9")
+        await at_first_question(alice, "3")
         await alice.command("/resume")
         await alice.expect("Step 2 of 9")
 
@@ -335,9 +323,7 @@ async def test_consent_can_be_withdrawn_and_nothing_new_is_kept(fake, tmp_path):
     async with running_bot(fake, tmp_path / "bot.db") as bot:
         alice = Participant(fake, fake.user("Alice"))
         await consent(alice)
-        await alice.press(TITLE)
-        await alice.press("3")
-        await alice.expect("Step 2 of 9")
+        await at_first_question(alice, "3")
         await alice.write("Kept: " + THICK)
         await alice.expect("What would convince you")
         await alice.command("/privacy")

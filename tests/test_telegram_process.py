@@ -9,22 +9,11 @@ import socket
 import urllib.error
 import urllib.request
 
-import pytest
-
 from bot.storage import Storage
 
-from .bot_harness import Participant, bot_process
-from .fake_telegram import FakeTelegram
+from .bot_harness import TITLE, Participant, bot_process
 
 THICK = "I would look at the assessment, because it shows what was learned, for example a project brief."
-TITLE = "Worth the paper? How a micro-credential earns trust"
-
-
-@pytest.fixture
-def fake():
-    with FakeTelegram() as server:
-        yield server
-        server.assert_no_violations()
 
 
 def answers(db) -> list[tuple[str, str]]:
