@@ -15,6 +15,8 @@ from .engine import (
     Dialogue,
     Input,
     Output,
+    ResumeInput,
+
     RunState,
     SaveReflection,
     SaveStance,
@@ -97,6 +99,8 @@ class Service:
         if new_state != state:
             kept = self.storage.has_consent(participant_id)
             self._save(run.id, participant_id, new_state, outputs, kept, update_id=update_id, source=source)
+        elif isinstance(event, ResumeInput):
+            self.storage.touch_run(run.id)  # the run resumed becomes the participant's current one
         return Turn(run.id, dialogue, outputs, new_state)
 
     def _save(

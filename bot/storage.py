@@ -341,7 +341,12 @@ class Storage:
     def get_run(self, run_id: int) -> Run:
         return Run.from_row(self.db["runs"].get(run_id))
 
+    def touch_run(self, run_id: int) -> None:
+        with self._transaction():
+            self.db["runs"].update(run_id, {"updated": self.clock()})
+
     def get_run_or_none(self, run_id: int) -> Run | None:
+
         rows = list(self.db["runs"].rows_where("id = ?", [run_id], limit=1))
         return Run.from_row(rows[0]) if rows else None
 

@@ -338,3 +338,36 @@ async def test_consent_can_be_withdrawn_and_nothing_new_is_kept(fake, tmp_path):
         assert [r["answer"] for r in bot.storage.reflections(pid)] == ["Kept: " + THICK]
         assert [c["given"] for c in bot.storage.db["consents"].rows] == [1, 0]
         assert all(c["version"] == "1-en" for c in bot.storage.db["consents"].rows)
+
+
+async def test_a_button_of_another_dialogue_in_progress_is_stale(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "bot.db"):
+        alice = Participant(fake, fake.user("Alice"))
+        await consent(alice)
+        await alice.press(TITLE)
+        first_stance = await alice.expect("Before we start")
+        await alice.command("/menu")
+        await alice.press("Does it count? Recognising micro-credentials in admissions and hiring")
+        await alice.expect("Before we start")
+        fake.press(alice.user, first_stance.message_id, "4")
+        await fake.wait_for_async(lambda: any("earlier step" in (a.get("text") or "") for a in fake.callback_answers))
+        assert not any("The case for the micro-credential" in t for t in alice.bot_texts())
+
+
+async def test_switching_between_two_dialogues_in_progress(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "bot.db") as bot:
+        alice = Participant(fake, fake.user("Alice"))
+        await consent(alice)
+        await at_first_question(alice, "2")
+        await alice.command("/menu")
+        await alice.press("Does it count? Recognising micro-credentials in admissions and hiring")
+        await alice.press("4")
+        await alice.expect("Step 2 of")
+        await alice.command("/menu")
+        await alice.press(f"▸ {TITLE} (2/9)")
+        await alice.expect("When Lena's colleague says")
+        await alice.write(THICK)
+        await alice.expect("What would convince you")
+        pid = bot.storage.participant("telegram", str(alice.user.id))
+        (row,) = bot.storage.reflections(pid)
+        assert row["dialogue_id"] == "value-and-trust"

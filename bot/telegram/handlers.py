@@ -350,10 +350,12 @@ class ChatHandlers:
         if run is None or run.participant_id != who.participant or run.status != "active":
             await self.stale(query, who)
             return
+        current = self.service.current(who.participant, chat=str(who.chat))
         state = self.service.state_of(run)
-        if state.node != press.node or state.probing:
+        if current is None or current.id != run.id or state.node != press.node or state.probing:
             await self.stale(query, who)
             return
+
         event = ChoiceInput(press.value) if press.kind == "choice" else StanceInput(press.value)
         turn = self.stored(self.service.send, who.participant, run, event, update_id=update.update_id)
         if turn is FAILED:
