@@ -16,7 +16,6 @@ from .engine import (
     Input,
     Output,
     ResumeInput,
-
     RunState,
     SaveReflection,
     SaveStance,

@@ -278,7 +278,14 @@ def test_the_json_schema_for_editors_accepts_every_shipped_dialogue_and_rejects_
 
 def test_the_bot_refuses_to_start_on_broken_content(tmp_path):
     folder = write_content(tmp_path / "content", {"mini.yaml": broken("next: note\n", "next: nots\n")})
-    result = run_cli("run", env={"ELENCHUS_CONTENT": str(folder), "ELENCHUS_DB": str(tmp_path / "x.db"),
-                                 "TELEGRAM_BOT_TOKEN": "123:not-used", "TELEGRAM_API_URL": "http://127.0.0.1:9/bot"})
+    result = run_cli(
+        "run",
+        env={
+            "ELENCHUS_CONTENT": str(folder),
+            "ELENCHUS_DB": str(tmp_path / "x.db"),
+            "TELEGRAM_BOT_TOKEN": "123:not-used",
+            "TELEGRAM_API_URL": "http://127.0.0.1:9/bot",
+        },
+    )
     assert result.returncode == 1
     assert "'nots' is not a node in this dialogue" in result.stderr
