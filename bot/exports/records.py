@@ -69,3 +69,48 @@ def portfolio_entries(
             )
         )
     return entries
+
+
+@dataclass(frozen=True)
+class ReflectionRecord:
+    """One stored answer with everything an export row needs (one row of the CSV)."""
+
+    reflection_id: int
+    run_id: int
+    participant_id: int
+    participant: str
+    """The participant as facilitators see them: their Telegram first name, or P<id> without one."""
+    cohort_id: int | None
+    cohort: str | None
+    dialogue_id: str
+    dialogue_title: str
+    dialogue_version: int
+    node_id: str
+    question: str
+    answer: str
+    move: str
+    probe: bool
+    group_session: int | None
+    """Set when the answer was given in a group session (not yet used)."""
+    stance_before: int | None
+    stance_after: int | None
+    created: str
+    edited: str | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of one dialogue by one participant, for the cohort overview."""
+
+    run_id: int
+    participant_id: int
+    participant: str
+    cohort_id: int | None
+    cohort: str | None
+    dialogue_id: str
+    status: str
+    """active, finished or abandoned."""
+    started: str
+    finished: str | None
+    stance_before: int | None
+    stance_after: int | None
