@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--secret-token", dest="webhook_secret", help="secret Telegram sends with each webhook call")
     run.add_argument("--listen", help="address the webhook server listens on (127.0.0.1)")
     run.add_argument("--port", type=int, help="port the webhook server listens on (8443)")
+    from .cli_staff import add_parsers
+
+    add_parsers(sub)
 
     return parser
 
@@ -58,8 +61,22 @@ def _main(argv: list[str] | None) -> int:
     settings = Settings.from_env()
     if args.command is None:
         args = _parser().parse_args(["run" if settings.token else "play"])
+    if args.command in STAFF_COMMANDS:
+        return _staff(args, settings)
     handler = {"play": _play, "check": _check, "graph": _graph, "run": _run}[args.command]
     return handler(args, settings)
+
+
+STAFF_COMMANDS = ("cohort", "export", "report", "audit")
+
+
+def _staff(args: argparse.Namespace, settings: Settings) -> int:
+    from . import cli_staff
+
+    loaded = _load(settings)
+    if loaded is None:
+        return 1
+    return cli_staff.run(args, settings, *loaded)
 
 
 def _load(settings: Settings) -> tuple[Course, Prompts] | None:

@@ -40,6 +40,12 @@ class Settings:
     port: int = 8443
     retention_days: int = 365
     log_level: str = "INFO"
+    admins: frozenset[str] = frozenset()
+    """Telegram user ids of administrators (ELENCHUS_ADMINS, comma-separated)."""
+    xapi_base: str = "https://elenchus.invalid/xapi"
+    """IRI prefix of the activities in xAPI exports (ELENCHUS_XAPI_BASE): set it to your institution's."""
+    bot_username: str | None = None
+    """For invitation links made by the CLI (ELENCHUS_BOT_USERNAME); the bot knows its own."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path = Path(".env")) -> Settings:
@@ -58,6 +64,9 @@ class Settings:
             port=_int(env, "ELENCHUS_PORT", 8443),
             retention_days=_int(env, "ELENCHUS_RETENTION_DAYS", 365),
             log_level=(env.get("ELENCHUS_LOG_LEVEL") or "INFO").upper(),
+            admins=frozenset(a.strip() for a in (env.get("ELENCHUS_ADMINS") or "").split(",") if a.strip()),
+            bot_username=(env.get("ELENCHUS_BOT_USERNAME") or "").lstrip("@") or None,
+            xapi_base=(env.get("ELENCHUS_XAPI_BASE") or "https://elenchus.invalid/xapi").rstrip("/"),
         )
 
 

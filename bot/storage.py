@@ -8,6 +8,7 @@ transaction, so a crash leaves either the whole step or none of it. WAL mode let
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -105,7 +106,37 @@ def _m2_telegram(db: sqlite_utils.Database) -> None:
     db["processed_updates"].create({"update_id": int, "at": str}, pk="update_id", not_null={"at"})
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial, _m2_telegram]
+def _m3_cohorts(db: sqlite_utils.Database) -> None:
+    """Cohorts with their invitation codes, who belongs to and who facilitates them, the cohort
+    each answer was written for, and the audit log of exports and reports."""
+    db["cohorts"].create(
+        {"id": int, "name": str, "created_by": str, "created": str, "invite_code": str, "facilitator_code": str},
+        pk="id",
+        not_null={"name", "created"},
+    )
+    db["cohorts"].create_index(["name"], unique=True)
+    db["cohorts"].create_index(["invite_code"], unique=True)
+    db["cohorts"].create_index(["facilitator_code"], unique=True)
+    for table in ("memberships", "facilitators"):
+        db[table].create(
+            {"cohort_id": int, "participant_id": int, "since": str},
+            pk=("cohort_id", "participant_id"),
+            foreign_keys=[("cohort_id", "cohorts", "id"), ("participant_id", "participants", "id")],
+            not_null={"since"},
+        )
+        db[table].create_index(["participant_id"])
+    db["participants"].add_column("cohort_id", int)
+    for table in ("runs", "reflections", "stances"):
+        db[table].add_column("cohort_id", int)
+        db[table].create_index(["cohort_id"])
+    db["audit"].create(
+        {"id": int, "actor": str, "action": str, "scope": str, "records": int, "at": str},
+        pk="id",
+        not_null={"actor", "action", "scope", "records", "at"},
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial, _m2_telegram, _m3_cohorts]
 """Migration n (1-based) brings the schema from version n-1 to n. Append; never edit."""
 
 
@@ -121,6 +152,7 @@ class Run:
     status: str
     started: str
     updated: str
+    cohort_id: int | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Run:
@@ -135,6 +167,7 @@ class Run:
             row["status"],
             row["started"],
             row["updated"],
+            row.get("cohort_id"),
         )
 
 
@@ -261,8 +294,10 @@ class Storage:
         visit: int = 1,
         chat: str | None = None,
     ) -> int:
-        """A new run; any other active run of the same dialogue in the same chat is abandoned."""
+        """A new run, for the participant's current cohort; any other active run of the same dialogue
+        in the same chat is abandoned."""
         now = self.clock()
+        cohort_id = self.get_participant(participant_id).get("cohort_id")
         with self._transaction():
             self.db.execute(
                 "update runs set status = 'abandoned', updated = ? where participant_id = ? "
@@ -282,6 +317,7 @@ class Storage:
                         "status": "active",
                         "started": now,
                         "updated": now,
+                        "cohort_id": cohort_id,
                         "finished": None,
                     }
                 )
@@ -302,7 +338,12 @@ class Storage:
         carried it, atomically."""
         now = self.clock()
         run = self.get_run(run_id)
-        base = {"run_id": run_id, "participant_id": run.participant_id, "dialogue_id": run.dialogue_id}
+        base = {
+            "run_id": run_id,
+            "participant_id": run.participant_id,
+            "dialogue_id": run.dialogue_id,
+            "cohort_id": run.cohort_id,
+        }
         with self._transaction():
             if update_id is not None:
                 self.mark_update(update_id)
@@ -366,10 +407,6 @@ class Storage:
         return [
             Run.from_row(r) for r in self.db["runs"].rows_where("participant_id = ?", [participant_id], order_by="id")
         ]
-
-    def run_rows(self, participant_id: int) -> list[dict[str, Any]]:
-        """The participant's runs as stored rows (for exports)."""
-        return list(self.db["runs"].rows_where("participant_id = ?", [participant_id], order_by="id"))
 
     def visits(self, participant_id: int, dialogue_id: str) -> int:
 
@@ -442,8 +479,173 @@ class Storage:
             for table in ("reflections", "stances", "runs", "consents"):
                 counts[table] = self.db[table].count_where("participant_id = ?", [participant_id])
                 self.db.execute(f"delete from {table} where participant_id = ?", [participant_id])
+            for table in ("memberships", "facilitators"):
+                self.db.execute(f"delete from {table} where participant_id = ?", [participant_id])
+
             self.db.execute("delete from participants where id = ?", [participant_id])
         return counts
+
+    # ---- cohorts, facilitators, audit -----------------------------------------------------
+
+    def create_cohort(self, name: str, created_by: str) -> dict[str, Any]:
+        """A cohort with fresh, unguessable invitation and facilitator codes."""
+        with self._transaction():
+            cohort_id = (
+                self.db["cohorts"]
+                .insert(
+                    {
+                        "name": name,
+                        "created_by": created_by,
+                        "created": self.clock(),
+                        "invite_code": new_code("j"),
+                        "facilitator_code": new_code("f"),
+                    }
+                )
+                .last_pk
+            )
+        return self.cohort(cohort_id)
+
+    def cohort(self, cohort_id: int) -> dict[str, Any] | None:
+        rows = list(self.db["cohorts"].rows_where("id = ?", [cohort_id], limit=1))
+        return rows[0] if rows else None
+
+    def cohort_by_name(self, name: str) -> dict[str, Any] | None:
+        rows = list(self.db["cohorts"].rows_where("name = ? collate nocase", [name], limit=1))
+        return rows[0] if rows else None
+
+    def cohorts(self) -> list[dict[str, Any]]:
+        return list(self.db["cohorts"].rows_where(order_by="name collate nocase"))
+
+    def cohort_by_code(self, code: str) -> tuple[dict[str, Any], str] | None:
+        """The cohort a deep-link code belongs to, and whether it invites a participant or a facilitator."""
+        for kind, column in (("invite", "invite_code"), ("facilitator", "facilitator_code")):
+            rows = list(self.db["cohorts"].rows_where(f"{column} = ?", [code], limit=1))
+            if rows:
+                return rows[0], kind
+        return None
+
+    def renew_code(self, cohort_id: int, kind: str) -> str:
+        code = new_code("j" if kind == "invite" else "f")
+        with self._transaction():
+            self.db["cohorts"].update(cohort_id, {_CODE_COLUMNS[kind]: code})
+        return code
+
+    def revoke_code(self, cohort_id: int, kind: str) -> None:
+        with self._transaction():
+            self.db["cohorts"].update(cohort_id, {_CODE_COLUMNS[kind]: None})
+
+    def join(self, cohort_id: int, participant_id: int) -> bool:
+        """Make the participant a member (their answers from now on count for this cohort); False if
+        they already were."""
+        with self._transaction():
+            new = not self.db["memberships"].count_where(
+                "cohort_id = ? and participant_id = ?", [cohort_id, participant_id]
+            )
+            if new:
+                self.db["memberships"].insert(
+                    {"cohort_id": cohort_id, "participant_id": participant_id, "since": self.clock()}
+                )
+            self.db["participants"].update(participant_id, {"cohort_id": cohort_id})
+        return new
+
+    def add_facilitator(self, cohort_id: int, participant_id: int) -> bool:
+        with self._transaction():
+            if self.is_facilitator(participant_id, cohort_id):
+                return False
+            self.db["facilitators"].insert(
+                {"cohort_id": cohort_id, "participant_id": participant_id, "since": self.clock()}
+            )
+        return True
+
+    def is_facilitator(self, participant_id: int, cohort_id: int) -> bool:
+        return (
+            self.db["facilitators"].count_where("cohort_id = ? and participant_id = ?", [cohort_id, participant_id]) > 0
+        )
+
+    def facilitated(self, participant_id: int) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select c.* from cohorts c join facilitators f on f.cohort_id = c.id "
+                "where f.participant_id = ? order by c.name collate nocase",
+                [participant_id],
+            )
+        )
+
+    def member_of(self, participant_id: int) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select c.* from cohorts c join memberships m on m.cohort_id = c.id "
+                "where m.participant_id = ? order by m.since",
+                [participant_id],
+            )
+        )
+
+    def record_audit(self, actor: str, action: str, scope: dict[str, Any], records: int) -> None:
+        with self._transaction():
+            self.db["audit"].insert(
+                {
+                    "actor": actor,
+                    "action": action,
+                    "scope": json.dumps(scope, sort_keys=True),
+                    "records": records,
+                    "at": self.clock(),
+                }
+            )
+
+    def audit_log(self, limit: int = 50) -> list[dict[str, Any]]:
+        return list(self.db["audit"].rows_where(order_by="id desc", limit=limit))
+
+    # ---- rows for exports and reports -----------------------------------------------------
+
+    def reflection_rows(
+        self,
+        cohort_ids: Iterable[int],
+        *,
+        dialogue_id: str | None = None,
+        participant_id: int | None = None,
+        since: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Reflections written for these cohorts, oldest first, with what an export row needs; lazily."""
+        where, args = _scope_filter("r", cohort_ids, dialogue_id, participant_id, since, "created")
+        yield from self.db.query(
+            f"""select r.id as reflection_id, r.run_id, r.participant_id, p.name as participant_name,
+                       r.cohort_id, c.name as cohort, r.dialogue_id, r.dialogue_version, r.node_id, r.question,
+                       r.answer, r.move, r.probe, r.created, r.edited,
+                       (select value from stances s where s.run_id = r.run_id and s.phase = 'before'
+                        order by s.id desc limit 1) as stance_before,
+                       (select value from stances s where s.run_id = r.run_id and s.phase = 'after'
+                        order by s.id desc limit 1) as stance_after
+                from reflections r join participants p on p.id = r.participant_id
+                left join cohorts c on c.id = r.cohort_id
+                where {where} order by r.id""",
+            args,
+        )
+
+    def run_rows(self, participant_id: int) -> list[dict[str, Any]]:
+        """The participant's runs as stored rows (for exports)."""
+        return list(self.db["runs"].rows_where("participant_id = ?", [participant_id], order_by="id"))
+
+    def cohort_run_rows(
+        self,
+        cohort_ids: Iterable[int],
+        *,
+        dialogue_id: str | None = None,
+        participant_id: int | None = None,
+        since: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        where, args = _scope_filter("u", cohort_ids, dialogue_id, participant_id, since, "started")
+        yield from self.db.query(
+            f"""select u.id as run_id, u.participant_id, p.name as participant_name, u.cohort_id,
+                       c.name as cohort, u.dialogue_id, u.status, u.started, u.finished,
+                       (select value from stances s where s.run_id = u.id and s.phase = 'before'
+                        order by s.id desc limit 1) as stance_before,
+                       (select value from stances s where s.run_id = u.id and s.phase = 'after'
+                        order by s.id desc limit 1) as stance_after
+                from runs u join participants p on p.id = u.participant_id
+                left join cohorts c on c.id = u.cohort_id
+                where {where} order by u.id""",
+            args,
+        )
 
     def purge_inactive(self, days: int, now: datetime | None = None) -> int:
         """Forget everyone whose last activity is older than `days`; returns how many.
@@ -487,3 +689,33 @@ class _Transaction:
             self.conn.execute("COMMIT")
         else:
             self.conn.execute("ROLLBACK")
+
+
+_CODE_COLUMNS = {"invite": "invite_code", "facilitator": "facilitator_code"}
+
+
+def new_code(prefix: str) -> str:
+    """A deep-link code: 128 random bits in Telegram's payload alphabet [A-Za-z0-9_-], 23 characters."""
+    return prefix + secrets.token_urlsafe(16)
+
+
+def _scope_filter(
+    alias: str,
+    cohort_ids: Iterable[int],
+    dialogue_id: str | None,
+    participant_id: int | None,
+    since: str | None,
+    time_column: str,
+) -> tuple[str, list[Any]]:
+    """SQL conditions for an export's scope. An empty cohort list selects nothing, never everything."""
+    ids = [int(i) for i in cohort_ids]
+    clauses = [f"{alias}.cohort_id in ({', '.join('?' * len(ids))})" if ids else "0"]
+    args: list[Any] = list(ids)
+    for column, value in (("dialogue_id", dialogue_id), ("participant_id", participant_id)):
+        if value is not None:
+            clauses.append(f"{alias}.{column} = ?")
+            args.append(value)
+    if since is not None:
+        clauses.append(f"{alias}.{time_column} >= ?")
+        args.append(since)
+    return " and ".join(clauses), args

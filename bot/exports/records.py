@@ -114,3 +114,49 @@ class RunRecord:
     finished: str | None
     stance_before: int | None
     stance_after: int | None
+
+
+def participant_label(participant_id: int, name: str | None) -> str:
+    """How facilitators see a participant: first name plus a stable number, since names repeat."""
+    return f"{name} (P{participant_id})" if name else f"P{participant_id}"
+
+
+def reflection_record(row: dict[str, Any], course: Course, locale: str = "en") -> ReflectionRecord:
+    dialogue = course.get(row["dialogue_id"])
+    return ReflectionRecord(
+        reflection_id=row["reflection_id"],
+        run_id=row["run_id"],
+        participant_id=row["participant_id"],
+        participant=participant_label(row["participant_id"], row["participant_name"]),
+        cohort_id=row["cohort_id"],
+        cohort=row["cohort"],
+        dialogue_id=row["dialogue_id"],
+        dialogue_title=localize(dialogue.title, locale) if dialogue else row["dialogue_id"],
+        dialogue_version=row["dialogue_version"],
+        node_id=row["node_id"],
+        question=row["question"],
+        answer=row["answer"],
+        move=row["move"],
+        probe=bool(row["probe"]),
+        group_session=row.get("group_session"),
+        stance_before=row["stance_before"],
+        stance_after=row["stance_after"],
+        created=row["created"],
+        edited=row["edited"],
+    )
+
+
+def run_record(row: dict[str, Any]) -> RunRecord:
+    return RunRecord(
+        run_id=row["run_id"],
+        participant_id=row["participant_id"],
+        participant=participant_label(row["participant_id"], row["participant_name"]),
+        cohort_id=row["cohort_id"],
+        cohort=row["cohort"],
+        dialogue_id=row["dialogue_id"],
+        status=row["status"],
+        started=row["started"],
+        finished=row["finished"],
+        stance_before=row["stance_before"],
+        stance_after=row["stance_after"],
+    )

@@ -12,9 +12,11 @@ from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
+from ..cohorts import Cohorts
 from ..config import Settings
 from ..prompts import Prompts
 from ..service import Service
+from .facilitators import FacilitatorHandlers
 from .handlers import COMMANDS, ChatHandlers
 
 log = logging.getLogger("elenchus.telegram")
@@ -120,7 +122,9 @@ def build_application(settings: Settings, service: Service, prompts: Prompts) ->
     if settings.file_url:
         builder = builder.base_file_url(settings.file_url)
     application = builder.build()
-    handlers = ChatHandlers(service, prompts, settings)
+    cohorts = Cohorts(service.storage, settings.admins)
+    handlers = ChatHandlers(service, prompts, settings, cohorts)
+    FacilitatorHandlers(handlers, cohorts).register(application)  # before the chat's catch-all handlers
     handlers.register(application)
     application.bot_data["handlers"] = handlers
     return application

@@ -27,6 +27,7 @@ from telegram.ext import (
 )
 
 from .. import callbacks
+from ..cohorts import Cohorts
 from ..config import Settings
 from ..engine import ChoiceInput, Dialogue, ResumeInput, StanceInput, TextInput
 from ..engine.step import localize
@@ -82,7 +83,8 @@ class Who:
 
 
 class ChatHandlers:
-    def __init__(self, service: Service, prompts: Prompts, settings: Settings):
+    def __init__(self, service: Service, prompts: Prompts, settings: Settings, cohorts: Cohorts):
+        self.cohorts = cohorts
         self.service = service
         self.storage = service.storage
         self.prompts = prompts
@@ -202,11 +204,26 @@ class ChatHandlers:
         log.info("event=start participant=%d payload=%s", who.participant, bool(context.args))
         await self.say(context, who, "start.welcome", name=esc(who.name))
         if context.args:
-            await self.say(context, who, "start.invite_unknown")
+            await self.deep_link(context, who, context.args[0])
         if self.storage.consent(who.participant) is None:
             await self.ask_consent(context, who)
         else:
             await self.show_menu(context, who)
+
+    async def deep_link(self, context: ContextTypes.DEFAULT_TYPE, who: Who, code: str) -> None:
+        joined = self.stored(self.cohorts.use_code, who.participant, code)
+        if joined is FAILED:
+            await self.say(context, who, "chat.save_failed")
+        elif joined is None:
+            await self.say(context, who, "start.invite_unknown")
+        else:
+            key = (
+                "start.facilitator"
+                if joined.kind == "facilitator"
+                else ("start.joined" if joined.new else "start.joined_again")
+            )
+            log.info("event=joined kind=%s cohort=%d participant=%d", joined.kind, joined.cohort["id"], who.participant)
+            await self.say(context, who, key, name=esc(joined.cohort["name"]))
 
     async def ask_consent(self, context: ContextTypes.DEFAULT_TYPE, who: Who, withdraw: bool = False) -> None:
         second = ("consent.withdraw", "a:consent-no") if withdraw else ("consent.decline", "a:consent-no")
@@ -457,7 +474,12 @@ class ChatHandlers:
         await self.say(context, who, "chat.language_pick", (row,))
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.say(context, self.who(update), "chat.help")
+        who = self.who(update)
+        await self.say(context, who, "chat.help")
+        if self.cohorts.is_staff(who.participant):
+            await self.say(context, who, "staff.help")
+        if self.cohorts.is_admin(who.participant):
+            await self.say(context, who, "staff.admin_help")
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.say(context, self.who(update), "chat.unknown_command")

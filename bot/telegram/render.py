@@ -85,6 +85,11 @@ def render(outputs: Iterable[Output], run_id: int, t: Translate) -> list[Outgoin
     return sent
 
 
+def plain(text: str) -> list[Outgoing]:
+    """A plain text (escaped), in as many messages as it needs, split between paragraphs or lines."""
+    return _fit([esc(line) for line in text.split("\n")], joiner="\n")
+
+
 def _cite(sources: tuple[Source, ...], t: Translate) -> str:
     return f"<i>{esc(t('dialogue.cite', names=cite_names(sources)))}</i>" if sources else ""
 
@@ -127,12 +132,12 @@ def _split_plain(text: str, limit: int = MAX_TEXT - 200) -> list[str]:
     return [esc(p) for p in pieces]
 
 
-def _fit(parts: list[str]) -> list[Outgoing]:
-    """Join HTML parts with blank lines into as few messages as fit Telegram's limit."""
+def _fit(parts: list[str], joiner: str = "\n\n") -> list[Outgoing]:
+    """Join HTML parts (with blank lines, by default) into as few messages as fit Telegram's limit."""
     messages: list[str] = []
     for part in filter(None, parts):
-        if messages and visible_length(messages[-1]) + 2 + visible_length(part) <= MAX_TEXT:
-            messages[-1] += "\n\n" + part
+        if messages and visible_length(messages[-1]) + len(joiner) + visible_length(part) <= MAX_TEXT:
+            messages[-1] += joiner + part
         else:
             messages.append(part)
     return [Outgoing(m) for m in messages]

@@ -1,0 +1,142 @@
+"""The operators' CLI: cohorts, exports, reports and the audit log (`elenchus cohort|export|report|audit`)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from functools import partial
+from pathlib import Path
+
+from .cohorts import Cohorts, deep_link
+from .config import Settings
+from .engine import Course
+from .prompts import Prompts
+from .storage import Storage, utc_now
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    cohort = sub.add_parser("cohort", help="create and list cohorts; renew or revoke their links")
+    cohort.add_argument("action", choices=["create", "list", "links", "renew", "revoke"])
+    cohort.add_argument("name", nargs="?")
+    cohort.add_argument("--kind", choices=["invite", "facilitator"], help="which link to renew or revoke")
+    export = sub.add_parser("export", help="export a cohort's reflections")
+    export.add_argument("--cohort", required=True, action="append", help="cohort name (repeat for several)")
+    export.add_argument("--format", choices=["csv", "json", "xapi", "zip"], default="csv")
+    export.add_argument("--dialogue", help="only this dialogue")
+    export.add_argument("--participant", type=int, help="only this participant (the number in P<number>)")
+    export.add_argument("--since", help="only records from this date on (YYYY-MM-DD)")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: a name from cohort and date)")
+    report = sub.add_parser("report", help="a cohort's overview as Markdown, with the stance chart as PNG")
+    report.add_argument("--cohort", required=True)
+    report.add_argument("-o", "--output", type=Path, default=Path("."), help="folder for the two files")
+    sub.add_parser("audit", help="list who exported or viewed what")
+
+
+def run(args: argparse.Namespace, settings: Settings, course: Course, prompts: Prompts) -> int:
+    global exporting
+    from . import exporting  # the export stack (and its chart library) only when it is used
+
+    storage = Storage(settings.db)
+    try:
+        handler = {"cohort": _cohort, "export": _export, "report": _report, "audit": _audit}[args.command]
+        return handler(args, settings, storage, course, prompts)
+    finally:
+        storage.close()
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _fail(message: str) -> int:
+    print(f"elenchus: {message}", file=sys.stderr)
+    return 2
+
+
+def _cohort(args, settings: Settings, storage: Storage, course, prompts) -> int:
+    cohorts = Cohorts(storage, settings.admins)
+    if args.action == "list":
+        for row in storage.cohorts():
+            members = storage.db["memberships"].count_where("cohort_id = ?", [row["id"]])
+            leads = storage.db["facilitators"].count_where("cohort_id = ?", [row["id"]])
+            print(f"{row['name']}\t{members} participant(s)\t{leads} facilitator(s)\tcreated {row['created'][:10]}")
+        return 0
+    if not args.name:
+        return _fail(f"`elenchus cohort {args.action}` needs a cohort name.")
+    if args.action == "create":
+        try:
+            row = cohorts.create(args.name, _actor())
+        except ValueError as exc:
+            reason = "it exists already" if str(exc) == "exists" else "use 1-40 letters, digits, . - or _"
+            return _fail(f"cannot create cohort {args.name!r}: {reason}.")
+        print(f"created cohort {row['name']}")
+        return _print_links(storage.cohort(row["id"]), settings)
+    row = storage.cohort_by_name(args.name)
+    if row is None:
+        return _fail(f"there is no cohort {args.name!r}. `elenchus cohort list` shows them.")
+    if args.action in ("renew", "revoke"):
+        kinds = [args.kind] if args.kind else ["invite", "facilitator"]
+        for kind in kinds:
+            if args.action == "renew":
+                storage.renew_code(row["id"], kind)
+            else:
+                storage.revoke_code(row["id"], kind)
+
+        print(f"{args.action.removesuffix('e')}ed the {' and '.join(kinds)} link(s) of {row['name']}")
+    return _print_links(storage.cohort(row["id"]), settings)
+
+
+def _print_links(row: dict, settings: Settings) -> int:
+    bot = settings.bot_username or "<your_bot_username>"
+    for label, column in (("participants", "invite_code"), ("facilitators", "facilitator_code")):
+        print(f"  invite {label}: {deep_link(bot, row[column]) or '(revoked)'}")
+    if not settings.bot_username:
+        print("  (set ELENCHUS_BOT_USERNAME to print complete links)")
+    return 0
+
+
+def _export(args, settings: Settings, storage: Storage, course: Course, prompts: Prompts) -> int:
+    rows = [storage.cohort_by_name(name) for name in args.cohort]
+    missing = [name for name, row in zip(args.cohort, rows, strict=True) if row is None]
+    if missing:
+        return _fail(f"no such cohort: {', '.join(missing)}.")
+    if args.dialogue and course.get(args.dialogue) is None:
+        return _fail(f"no such dialogue: {args.dialogue}.")
+    scope = exporting.Scope(
+        tuple(r["id"] for r in rows), dialogue_id=args.dialogue, participant_id=args.participant, since=args.since
+    )
+    output = args.output or Path(exporting.filename("+".join(r["name"] for r in rows), args.format, utc_now()))
+    with output.open("wb") as out:
+        count = exporting.export(
+            storage,
+            course,
+            scope,
+            args.format,
+            out,
+            actor=_actor(),
+            t=partial(prompts.t, locale="en"),
+            xapi_base=settings.xapi_base,
+        )
+    print(f"wrote {count} record(s) to {output}")
+    return 0
+
+
+def _report(args, settings: Settings, storage: Storage, course: Course, prompts: Prompts) -> int:
+    row = storage.cohort_by_name(args.cohort)
+    if row is None:
+        return _fail(f"no such cohort: {args.cohort}.")
+    result = exporting.cohort_report(storage, course, row, actor=_actor(), t=partial(prompts.t, locale="en"))
+    args.output.mkdir(parents=True, exist_ok=True)
+    stem = exporting.filename(row["name"], "csv", utc_now()).removesuffix(".csv")
+    (args.output / f"{stem}-overview.md").write_text(result.markdown, encoding="utf-8")
+    (args.output / f"{stem}-stances.png").write_bytes(result.chart)
+    print(result.text)
+    print(f"wrote {args.output / (stem + '-overview.md')} and {args.output / (stem + '-stances.png')}")
+    return 0
+
+
+def _audit(args, settings: Settings, storage: Storage, course, prompts) -> int:
+    for row in reversed(storage.audit_log(1000)):
+        print(f"{row['at']}\t{row['actor']}\t{row['action']}\t{row['records']}\t{row['scope']}")
+    return 0

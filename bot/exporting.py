@@ -1,0 +1,148 @@
+"""Exports and reports for a scope of cohorts: query storage, build records, write a format, audit.
+
+The formats themselves are pure functions in bot/exports/ and bot/report.py; this module is the
+thin imperative layer both the Telegram and the CLI shells call, so both audit the same way.
+Rows stream from SQLite to the output, so a large export is never held in memory.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, BinaryIO
+
+from . import chart, report
+from .engine import Course
+from .engine.step import localize
+
+from .exports import bundle, csv_export, json_export, xapi
+from .exports.records import (
+    PortfolioEntry,
+    ReflectionRecord,
+    participant_label,
+    portfolio_entries,
+    reflection_record,
+    run_record,
+)
+from .storage import Storage, utc_now
+
+FORMATS = {"csv": ".csv", "json": ".json", "xapi": ".xapi.json", "zip": ".zip"}
+XAPI_HOMEPAGE = "https://t.me"
+DEFAULT_XAPI_BASE = "https://elenchus.invalid/xapi"
+
+
+@dataclass(frozen=True)
+class Scope:
+    cohort_ids: tuple[int, ...]
+    dialogue_id: str | None = None
+    participant_id: int | None = None
+    since: str | None = None
+    """An ISO date (YYYY-MM-DD) or timestamp: records from then on."""
+
+    def filters(self) -> dict[str, Any]:
+        return {"dialogue_id": self.dialogue_id, "participant_id": self.participant_id, "since": self.since}
+
+
+def filename(cohort: str, fmt: str, generated: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in cohort)
+    return f"elenchus-{safe}-{generated[:10]}{FORMATS[fmt]}"
+
+
+def records(storage: Storage, course: Course, scope: Scope, locale: str = "en") -> Iterator[ReflectionRecord]:
+    for row in storage.reflection_rows(scope.cohort_ids, **scope.filters()):
+        yield reflection_record(row, course, locale)
+
+
+def export(
+    storage: Storage,
+    course: Course,
+    scope: Scope,
+    fmt: str,
+    out: BinaryIO,
+    *,
+    actor: str,
+    t: Callable[..., str],
+    locale: str = "en",
+    generated: str | None = None,
+    xapi_base: str = DEFAULT_XAPI_BASE,
+) -> int:
+    """Write the scope's reflections in a format to a binary stream; returns how many records."""
+    generated = generated or utc_now()
+    if fmt == "zip":
+        count = bundle.write_portfolio_zip(_portfolios(storage, course, scope, locale), out, t, generated)
+    else:
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+        rows = records(storage, course, scope, locale)
+        if fmt == "csv":
+            count = csv_export.write_csv(rows, text)
+        elif fmt == "json":
+            count = json_export.write_json(rows, text, scope=_scope_dict(storage, scope), generated=generated)
+        elif fmt == "xapi":
+            runs = (run_record(r) for r in storage.cohort_run_rows(scope.cohort_ids, **scope.filters()))
+            titles = {d.id: localize(d.title, locale) for d in course.dialogues}
+            count = xapi.write_xapi(
+                rows, runs, text, activity_base=xapi_base, homepage=XAPI_HOMEPAGE, language=locale, titles=titles
+            )
+        else:
+            raise ValueError(f"unknown format {fmt!r}")
+        text.flush()
+        text.detach()
+    storage.record_audit(actor, f"export:{fmt}", _scope_dict(storage, scope), count)
+    return count
+
+
+def _scope_dict(storage: Storage, scope: Scope) -> dict[str, Any]:
+    names = [c["name"] for i in scope.cohort_ids if (c := storage.cohort(i))]
+    return {
+        **{k: v for k, v in asdict(scope).items() if v is not None},
+        "cohort_ids": list(scope.cohort_ids),
+        "cohorts": names,
+    }
+
+
+def _portfolios(
+    storage: Storage, course: Course, scope: Scope, locale: str
+) -> Iterator[tuple[str, list[PortfolioEntry]]]:
+    """One participant at a time: their runs, answers and ratings within the scope."""
+    by_participant: dict[int, str] = {}
+    for row in storage.reflection_rows(scope.cohort_ids, **scope.filters()):
+        by_participant.setdefault(
+            row["participant_id"], participant_label(row["participant_id"], row["participant_name"])
+        )
+    for participant_id, label in by_participant.items():
+        reflections = [
+            r
+            for r in storage.reflections(participant_id)
+            if r["cohort_id"] in scope.cohort_ids and _in_scope(r, scope, "created")
+        ]
+        run_ids = {r["run_id"] for r in reflections}
+        runs = [r for r in storage.run_rows(participant_id) if r["id"] in run_ids]
+        stances = [s for s in storage.stances(participant_id) if s["run_id"] in run_ids]
+        yield label, portfolio_entries(course, runs, reflections, stances, locale)
+
+
+def _in_scope(row: dict[str, Any], scope: Scope, time_column: str) -> bool:
+    if scope.dialogue_id is not None and row["dialogue_id"] != scope.dialogue_id:
+        return False
+    return scope.since is None or row[time_column] >= scope.since
+
+
+@dataclass(frozen=True)
+class Report:
+    overview: Any
+    text: str
+    markdown: str
+    chart: bytes
+
+
+def cohort_report(
+    storage: Storage, course: Course, cohort: dict[str, Any], *, actor: str, t: Callable[..., str], locale: str = "en"
+) -> Report:
+    """The overview of one cohort, its chart, and the audit record that it was viewed."""
+    scope = Scope((cohort["id"],))
+    runs = [run_record(r) for r in storage.cohort_run_rows(scope.cohort_ids)]
+    reflections = list(records(storage, course, scope, locale))
+    view = report.overview(runs, reflections, course, locale)
+    storage.record_audit(actor, "report", _scope_dict(storage, scope), len(reflections))
+    return Report(view, report.overview_text(view, t), report.overview_markdown(view), chart.stance_chart_png(view))
