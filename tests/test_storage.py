@@ -174,3 +174,16 @@ def test_participants_inactive_beyond_the_retention_period_are_forgotten(tmp_pat
     assert removed == 1
     assert store.db["participants"].count == 1 and store.consent(recent) is not None
     store.close()
+
+
+def test_the_datasette_metadata_describes_real_tables_and_columns(storage):
+    import yaml
+
+    from .conftest import ROOT
+
+    metadata = yaml.safe_load((ROOT / "datasette" / "metadata.yaml").read_text())
+    tables = metadata["databases"]["elenchus"]["tables"]
+    assert set(tables) == set(storage.db.table_names()), "every table described, no table invented"
+    for name, table in tables.items():
+        columns = {c.name for c in storage.db[name].columns}
+        assert set(table.get("columns", {})) <= columns, name
