@@ -15,7 +15,6 @@ from typing import Any, BinaryIO
 from . import chart, report
 from .engine import Course
 from .engine.step import localize
-
 from .exports import bundle, csv_export, json_export, xapi
 from .exports.records import (
     PortfolioEntry,
