@@ -136,7 +136,56 @@ def _m3_cohorts(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial, _m2_telegram, _m3_cohorts]
+def _m4_group_sessions(db: sqlite_utils.Database) -> None:
+    """Group sessions in shared chats, the bot's messages there that members answer to, and which
+    group session each member's run, answer and rating belongs to."""
+    db["group_sessions"].create(
+        {
+            "id": int,
+            "chat": str,
+            "thread": int,
+            "cohort_id": int,
+            "dialogue_id": str,
+            "dialogue_version": int,
+            "state": str,
+            "status": str,
+            "started_by": int,
+            "started": str,
+            "ended": str,
+            "control_message": int,
+        },
+        pk="id",
+        foreign_keys=[("cohort_id", "cohorts", "id")],
+        not_null={"chat", "dialogue_id", "dialogue_version", "state", "status", "started"},
+    )
+    db["group_sessions"].create_index(["chat", "status"])
+    db["group_messages"].create(
+        {
+            "chat": str,
+            "message_id": int,
+            "session_id": int,
+            "node_id": str,
+            "kind": str,
+            "participant_id": int,
+            "poll_id": str,
+            "phase": str,
+            "question": str,
+            "move": str,
+            "at": str,
+        },
+        pk=("chat", "message_id"),
+        foreign_keys=[("session_id", "group_sessions", "id")],
+        not_null={"session_id", "kind", "at"},
+    )
+    db["group_messages"].create_index(["poll_id"])
+    db["group_messages"].create_index(["session_id", "kind", "participant_id"])
+    for table in ("runs", "reflections", "stances"):
+        db[table].add_column("group_session_id", int)
+        db[table].create_index(["group_session_id"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_initial, _m2_telegram, _m3_cohorts, _m4_group_sessions]
+
 """Migration n (1-based) brings the schema from version n-1 to n. Append; never edit."""
 
 
@@ -153,6 +202,7 @@ class Run:
     started: str
     updated: str
     cohort_id: int | None = None
+    group_session_id: int | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Run:
@@ -168,6 +218,7 @@ class Run:
             row["started"],
             row["updated"],
             row.get("cohort_id"),
+            row.get("group_session_id"),
         )
 
 
@@ -479,7 +530,7 @@ class Storage:
             for table in ("reflections", "stances", "runs", "consents"):
                 counts[table] = self.db[table].count_where("participant_id = ?", [participant_id])
                 self.db.execute(f"delete from {table} where participant_id = ?", [participant_id])
-            for table in ("memberships", "facilitators"):
+            for table in ("memberships", "facilitators", "group_messages"):
                 self.db.execute(f"delete from {table} where participant_id = ?", [participant_id])
 
             self.db.execute("delete from participants where id = ?", [participant_id])
@@ -595,6 +646,210 @@ class Storage:
     def audit_log(self, limit: int = 50) -> list[dict[str, Any]]:
         return list(self.db["audit"].rows_where(order_by="id desc", limit=limit))
 
+    # ---- group sessions -------------------------------------------------------------------
+
+    def start_group_session(
+        self,
+        chat: str,
+        thread: int | None,
+        cohort_id: int | None,
+        dialogue_id: str,
+        dialogue_version: int,
+        state: dict[str, Any],
+        started_by: int,
+    ) -> int:
+        with self._transaction():
+            return (
+                self.db["group_sessions"]
+                .insert(
+                    {
+                        "chat": chat,
+                        "thread": thread,
+                        "cohort_id": cohort_id,
+                        "dialogue_id": dialogue_id,
+                        "dialogue_version": dialogue_version,
+                        "state": json.dumps(state, ensure_ascii=False),
+                        "status": "active",
+                        "started_by": started_by,
+                        "started": self.clock(),
+                        "ended": None,
+                        "control_message": None,
+                    }
+                )
+                .last_pk
+            )
+
+    def group_session(self, session_id: int) -> dict[str, Any] | None:
+        rows = list(self.db["group_sessions"].rows_where("id = ?", [session_id], limit=1))
+        return _with_state(rows[0]) if rows else None
+
+    def open_group_session(self, chat: str, thread: int | None = None) -> dict[str, Any] | None:
+        """The session running (or paused) in a group, or in one forum topic of it."""
+        rows = list(
+            self.db["group_sessions"].rows_where(
+                "chat = ? and coalesce(thread, 0) = ? and status in ('active', 'paused')",
+                [chat, thread or 0],
+                order_by="id desc",
+                limit=1,
+            )
+        )
+        return _with_state(rows[0]) if rows else None
+
+    def open_group_sessions_in(self, chat: str) -> list[dict[str, Any]]:
+        return [
+            _with_state(r)
+            for r in self.db["group_sessions"].rows_where("chat = ? and status in ('active', 'paused')", [chat])
+        ]
+
+    def update_group_session(self, session_id: int, **fields: Any) -> None:
+        if "state" in fields:
+            fields["state"] = json.dumps(fields["state"], ensure_ascii=False)
+        with self._transaction():
+            self.db["group_sessions"].update(session_id, fields)
+
+    def end_group_session(self, session_id: int) -> None:
+        """The session is over; every member's run of it counts as finished."""
+        now = self.clock()
+        with self._transaction():
+            self.db["group_sessions"].update(session_id, {"status": "ended", "ended": now})
+            self.db.execute(
+                "update runs set status = 'finished', finished = ?, updated = ? "
+                "where group_session_id = ? and status = 'active'",
+                [now, now, session_id],
+            )
+
+    def record_group_message(self, chat: str, message_id: int, session_id: int, kind: str, **fields: Any) -> None:
+        """A message of the bot (or a notice) in a group that later updates will refer to."""
+        with self._transaction():
+            self.db["group_messages"].insert(
+                {
+                    "chat": chat,
+                    "message_id": message_id,
+                    "session_id": session_id,
+                    "kind": kind,
+                    "at": self.clock(),
+                    **fields,
+                },
+                replace=True,
+            )
+
+    def group_message(self, chat: str, message_id: int) -> dict[str, Any] | None:
+        rows = list(self.db["group_messages"].rows_where("chat = ? and message_id = ?", [chat, message_id], limit=1))
+        return rows[0] if rows else None
+
+    def group_poll(self, poll_id: str) -> dict[str, Any] | None:
+        rows = list(self.db["group_messages"].rows_where("poll_id = ?", [poll_id], limit=1))
+        return rows[0] if rows else None
+
+    def group_notice_sent(self, session_id: int, participant_id: int, kind: str) -> bool:
+        return (
+            self.db["group_messages"].count_where(
+                "session_id = ? and participant_id = ? and kind = ?", [session_id, participant_id, kind]
+            )
+            > 0
+        )
+
+    def member_run(self, session: dict[str, Any], participant_id: int) -> Run:
+        """A member's run of a group session, made on their first answer or vote."""
+        rows = list(
+            self.db["runs"].rows_where(
+                "group_session_id = ? and participant_id = ?", [session["id"], participant_id], limit=1
+            )
+        )
+        if rows:
+            return Run.from_row(rows[0])
+        now = self.clock()
+        state = {
+            "dialogue": session["dialogue_id"],
+            "version": session["dialogue_version"],
+            "group": True,
+            "node": session["state"]["node"],
+        }
+        with self._transaction():
+            run_id = (
+                self.db["runs"]
+                .insert(
+                    {
+                        "participant_id": participant_id,
+                        "dialogue_id": session["dialogue_id"],
+                        "dialogue_version": session["dialogue_version"],
+                        "chat": session["chat"],
+                        "visit": 1,
+                        "state": json.dumps(state),
+                        "status": "active",
+                        "started": now,
+                        "updated": now,
+                        "finished": None,
+                        "cohort_id": session["cohort_id"],
+                        "group_session_id": session["id"],
+                    }
+                )
+                .last_pk
+            )
+        return self.get_run(run_id)
+
+    def add_group_reflection(self, run: Run, reflection: Reflection) -> None:
+        now = self.clock()
+        with self._transaction():
+            self.db["reflections"].insert(
+                {
+                    "run_id": run.id,
+                    "participant_id": run.participant_id,
+                    "dialogue_id": run.dialogue_id,
+                    "dialogue_version": run.dialogue_version,
+                    "node_id": reflection.node_id,
+                    "question": reflection.question,
+                    "answer": reflection.answer,
+                    "move": reflection.move,
+                    "probe": int(reflection.probe),
+                    "created": now,
+                    "edited": None,
+                    "history": None,
+                    "chat": reflection.chat,
+                    "message_id": reflection.message_id,
+                    "cohort_id": run.cohort_id,
+                    "group_session_id": run.group_session_id,
+                }
+            )
+            self.db["runs"].update(run.id, {"updated": now})
+
+    def set_group_stance(self, run: Run, stance: StanceRecord | None, phase: str) -> None:
+        """A member's vote in a stance poll; the latest vote counts, a retracted vote removes it."""
+        with self._transaction():
+            self.db.execute("delete from stances where run_id = ? and phase = ?", [run.id, phase])
+            if stance is not None:
+                self.db["stances"].insert(
+                    {
+                        "run_id": run.id,
+                        "participant_id": run.participant_id,
+                        "dialogue_id": run.dialogue_id,
+                        "node_id": stance.node_id,
+                        "phase": phase,
+                        "claim": stance.claim,
+                        "value": stance.value,
+                        "created": self.clock(),
+                        "cohort_id": run.cohort_id,
+                        "group_session_id": run.group_session_id,
+                    }
+                )
+
+    def group_answer_counts(self, session_id: int) -> dict[str, int]:
+        """Answers per question node in a session (follow-ups not counted)."""
+        rows = self.db.execute(
+            "select node_id, count(*) from reflections where group_session_id = ? and probe = 0 group by node_id",
+            [session_id],
+        ).fetchall()
+        return dict(rows)
+
+    def group_members(self, session_id: int) -> int:
+        return self.db["runs"].count_where("group_session_id = ?", [session_id])
+
+    def move_chat(self, old: str, new: str) -> None:
+        """A group became a supergroup with a new id: everything of the old id follows it."""
+        with self._transaction():
+            for table in ("group_sessions", "group_messages", "runs", "reflections"):
+                self.db.execute(f"update {table} set chat = ? where chat = ?", [new, old])
+
     # ---- rows for exports and reports -----------------------------------------------------
 
     def reflection_rows(
@@ -610,7 +865,8 @@ class Storage:
         yield from self.db.query(
             f"""select r.id as reflection_id, r.run_id, r.participant_id, p.name as participant_name,
                        r.cohort_id, c.name as cohort, r.dialogue_id, r.dialogue_version, r.node_id, r.question,
-                       r.answer, r.move, r.probe, r.created, r.edited,
+                       r.answer, r.move, r.probe, r.created, r.edited, r.group_session_id as group_session,
+
                        (select value from stances s where s.run_id = r.run_id and s.phase = 'before'
                         order by s.id desc limit 1) as stance_before,
                        (select value from stances s where s.run_id = r.run_id and s.phase = 'after'
@@ -692,6 +948,10 @@ class _Transaction:
 
 
 _CODE_COLUMNS = {"invite": "invite_code", "facilitator": "facilitator_code"}
+
+
+def _with_state(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "state": json.loads(row["state"])}
 
 
 def new_code(prefix: str) -> str:

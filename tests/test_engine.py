@@ -291,3 +291,32 @@ def test_outputs_are_plain_values(mini):
     _, out = finish(mini)
     recap = next(o for o in out if isinstance(o, Recap))
     assert hash(recap) is not None and isinstance(out[-1], Finished)
+
+
+def test_a_group_walks_the_dialogue_when_told_to(mini):
+    from bot.engine import advance_group
+
+    state, out = advance_group(mini, None)
+    assert kinds(out) == ["Message", "Progress", "StanceQuestion"]
+    state, out = advance_group(mini, state)
+    assert out[-1] == Question("q1", "What do you mean?", "clarification")
+    state, out = advance_group(mini, state)
+    assert isinstance(out[-1], Buttons)
+    state, out = advance_group(mini, state, choice=1)
+    assert state.vars == {"role": "employer"} and out[-1].node == "q-employer"
+    for _ in range(4):
+        state, out = advance_group(mini, state)
+    assert kinds(out)[-3:] == ["Message", "Recap", "Finished"] and state.finished
+    assert out[-3].text == "Thanks, employer."
+    assert advance_group(mini, state)[1] == [Notice("finished")]
+    assert not any(isinstance(o, (SaveReflection, SaveStance)) for o in out)
+
+
+def test_a_group_choice_without_votes_takes_the_first_option(mini):
+    from bot.engine import advance_group
+
+    state, _ = advance_group(mini, None)
+    state, _ = advance_group(mini, state)
+    state, _ = advance_group(mini, state)
+    state, out = advance_group(mini, state, choice=None)
+    assert out[-1].node == "q-student"

@@ -22,6 +22,7 @@ from .step import (
     StanceQuestion,
     StartInput,
     TextInput,
+    advance_group,
     step,
 )
 
@@ -48,5 +49,6 @@ __all__ = [
     "StanceQuestion",
     "StartInput",
     "TextInput",
+    "advance_group",
     "step",
 ]

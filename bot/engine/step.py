@@ -238,6 +238,28 @@ def step(dialogue: Dialogue, state: RunState | None, event: Input) -> tuple[RunS
     return _on_stance(dialogue, state, node, event)
 
 
+def advance_group(
+    dialogue: Dialogue, state: RunState | None, choice: int | None = None
+) -> tuple[RunState, list[Output]]:
+    """A group session's shared position: start (state None), or move past the current step.
+
+    In a group nobody's single answer moves the dialogue on; the facilitator does ("Next"). A
+    choice is decided by the group (`choice`, e.g. a poll's winner; the first option when None).
+    Outputs are the same as for one participant, without anything to store.
+    """
+    if state is None:
+        return _start(dialogue, "en", 1, [])
+    if state.finished:
+        return state, [Notice("finished")]
+    node = dialogue.node(state.node)
+    if isinstance(node, Choose):
+        option = node.options[choice if choice is not None and 0 <= choice < len(node.options) else 0]
+        state = replace(state, vars={**state.vars, **option.set}, steps=state.steps + 1)
+        return _advance(dialogue, state, option.next, [])
+    state = replace(state, steps=state.steps + 1, probing=False)
+    return _advance(dialogue, state, node.next, [])  # type: ignore[union-attr]
+
+
 def _start(dialogue: Dialogue, locale: str, visit: int, out: list[Output]) -> tuple[RunState, list[Output]]:
     state = RunState(
         dialogue=dialogue.id, version=dialogue.version, node=dialogue.start, locale=locale, visit=max(1, visit)
