@@ -40,6 +40,8 @@ class Settings:
     port: int = 8443
     retention_days: int = 365
     log_level: str = "INFO"
+    group_ack_seconds: float = 15.0
+    """How often a group session's answer counter may be updated (ELENCHUS_GROUP_ACK_SECONDS)."""
     admins: frozenset[str] = frozenset()
     """Telegram user ids of administrators (ELENCHUS_ADMINS, comma-separated)."""
     xapi_base: str = "https://elenchus.invalid/xapi"
@@ -64,6 +66,7 @@ class Settings:
             port=_int(env, "ELENCHUS_PORT", 8443),
             retention_days=_int(env, "ELENCHUS_RETENTION_DAYS", 365),
             log_level=(env.get("ELENCHUS_LOG_LEVEL") or "INFO").upper(),
+            group_ack_seconds=float(env.get("ELENCHUS_GROUP_ACK_SECONDS") or 15.0),
             admins=frozenset(a.strip() for a in (env.get("ELENCHUS_ADMINS") or "").split(",") if a.strip()),
             bot_username=(env.get("ELENCHUS_BOT_USERNAME") or "").lstrip("@") or None,
             xapi_base=(env.get("ELENCHUS_XAPI_BASE") or "https://elenchus.invalid/xapi").rstrip("/"),

@@ -157,8 +157,9 @@ class Service:
     # ---- overview -------------------------------------------------------------------------
 
     def menu(self, participant_id: int) -> list[MenuEntry]:
-        runs = self.storage.runs(participant_id)
+        runs = [r for r in self.storage.runs(participant_id) if r.group_session_id is None]
         entries = []
+
         for dialogue in self.course.dialogues:
             mine = [r for r in runs if r.dialogue_id == dialogue.id]
             done = sum(r.status == "finished" for r in mine)

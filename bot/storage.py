@@ -749,6 +749,15 @@ class Storage:
             > 0
         )
 
+    def probe_asked(self, session_id: int, participant_id: int, node_id: str) -> bool:
+        return (
+            self.db["group_messages"].count_where(
+                "session_id = ? and participant_id = ? and kind = 'probe' and node_id = ?",
+                [session_id, participant_id, node_id],
+            )
+            > 0
+        )
+
     def member_run(self, session: dict[str, Any], participant_id: int) -> Run:
         """A member's run of a group session, made on their first answer or vote."""
         rows = list(
@@ -890,6 +899,13 @@ class Storage:
         since: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         where, args = _scope_filter("u", cohort_ids, dialogue_id, participant_id, since, "started")
+        yield from self._run_rows(where, args)
+
+    def group_run_rows(self, session_id: int) -> Iterator[dict[str, Any]]:
+        """The members' runs of one group session."""
+        yield from self._run_rows("u.group_session_id = ?", [session_id])
+
+    def _run_rows(self, where: str, args: list[Any]) -> Iterator[dict[str, Any]]:
         yield from self.db.query(
             f"""select u.id as run_id, u.participant_id, p.name as participant_name, u.cohort_id,
                        c.name as cohort, u.dialogue_id, u.status, u.started, u.finished,

@@ -239,7 +239,7 @@ def step(dialogue: Dialogue, state: RunState | None, event: Input) -> tuple[RunS
 
 
 def advance_group(
-    dialogue: Dialogue, state: RunState | None, choice: int | None = None
+    dialogue: Dialogue, state: RunState | None, choice: int | None = None, locale: str = "en"
 ) -> tuple[RunState, list[Output]]:
     """A group session's shared position: start (state None), or move past the current step.
 
@@ -248,7 +248,8 @@ def advance_group(
     Outputs are the same as for one participant, without anything to store.
     """
     if state is None:
-        return _start(dialogue, "en", 1, [])
+        return _start(dialogue, locale, 1, [])
+
     if state.finished:
         return state, [Notice("finished")]
     node = dialogue.node(state.node)
@@ -381,6 +382,12 @@ def localize(text: Text, locale: str) -> str:
     return text.get(locale) or text["en"]
 
 
+def render_text(text: Text, state: RunState) -> str:
+    """A text as this run shows it: in its language, with its variables filled in."""
+    return _render(text, state)
+
+
 def _render(text: Text, state: RunState) -> str:
+
     raw = localize(text, state.locale)
     return _PLACEHOLDER.sub(lambda m: state.vars.get(m.group(1), m.group(0)), raw)

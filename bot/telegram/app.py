@@ -14,9 +14,11 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUp
 
 from ..cohorts import Cohorts
 from ..config import Settings
+from ..groups import GroupSessions
 from ..prompts import Prompts
 from ..service import Service
 from .facilitators import FacilitatorHandlers
+from .groups import GroupHandlers
 from .handlers import COMMANDS, ChatHandlers
 
 log = logging.getLogger("elenchus.telegram")
@@ -125,6 +127,8 @@ def build_application(settings: Settings, service: Service, prompts: Prompts) ->
     cohorts = Cohorts(service.storage, settings.admins)
     handlers = ChatHandlers(service, prompts, settings, cohorts)
     FacilitatorHandlers(handlers, cohorts).register(application)  # before the chat's catch-all handlers
+    sessions = GroupSessions(service.storage, service.course)
+    GroupHandlers(handlers, cohorts, sessions, settings.group_ack_seconds).register(application)
     handlers.register(application)
     application.bot_data["handlers"] = handlers
     return application

@@ -57,6 +57,9 @@ COMMANDS = {
 }
 LANGUAGES = {"en": "English", "de": "Deutsch"}
 FAILED = object()
+CONSENT_PAYLOAD = "consent"
+"""/start payload of the button a group member gets to give consent privately."""
+
 PRIVATE = filters.ChatType.PRIVATE
 NOT_TEXT = (
     filters.Sticker.ALL
@@ -211,6 +214,10 @@ class ChatHandlers:
             await self.show_menu(context, who)
 
     async def deep_link(self, context: ContextTypes.DEFAULT_TYPE, who: Who, code: str) -> None:
+        if code == CONSENT_PAYLOAD:
+            if self.storage.consent(who.participant) is not None:
+                await self.ask_consent(context, who, withdraw=self.storage.has_consent(who.participant))
+            return  # without a decision yet, /start asks for it next anyway
         joined = self.stored(self.cohorts.use_code, who.participant, code)
         if joined is FAILED:
             await self.say(context, who, "chat.save_failed")
