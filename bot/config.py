@@ -40,6 +40,8 @@ class Settings:
     port: int = 8443
     retention_days: int = 365
     log_level: str = "INFO"
+    group_rate: tuple[int, float] = (20, 60.0)
+    """At most this many messages per this many seconds in one group (ELENCHUS_GROUP_RATE, e.g. 20/60)."""
     group_ack_seconds: float = 15.0
     """How often a group session's answer counter may be updated (ELENCHUS_GROUP_ACK_SECONDS)."""
     admins: frozenset[str] = frozenset()
@@ -67,13 +69,23 @@ class Settings:
             retention_days=_int(env, "ELENCHUS_RETENTION_DAYS", 365),
             log_level=(env.get("ELENCHUS_LOG_LEVEL") or "INFO").upper(),
             group_ack_seconds=float(env.get("ELENCHUS_GROUP_ACK_SECONDS") or 15.0),
+            group_rate=_rate(env.get("ELENCHUS_GROUP_RATE") or "20/60"),
             admins=frozenset(a.strip() for a in (env.get("ELENCHUS_ADMINS") or "").split(",") if a.strip()),
             bot_username=(env.get("ELENCHUS_BOT_USERNAME") or "").lstrip("@") or None,
             xapi_base=(env.get("ELENCHUS_XAPI_BASE") or "https://elenchus.invalid/xapi").rstrip("/"),
         )
 
 
+def _rate(raw: str) -> tuple[int, float]:
+    count, _, seconds = raw.partition("/")
+    try:
+        return int(count), float(seconds or 60)
+    except ValueError:
+        raise SystemExit(f"elenchus: ELENCHUS_GROUP_RATE must look like 20/60, not {raw!r}.") from None
+
+
 def _int(env: dict[str, str], name: str, default: int) -> int:
+
     raw = env.get(name)
     if not raw:
         return default

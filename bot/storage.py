@@ -856,8 +856,10 @@ class Storage:
     def move_chat(self, old: str, new: str) -> None:
         """A group became a supergroup with a new id: everything of the old id follows it."""
         with self._transaction():
-            for table in ("group_sessions", "group_messages", "runs", "reflections"):
+            for table in ("group_messages", "runs", "reflections"):
                 self.db.execute(f"update {table} set chat = ? where chat = ?", [new, old])
+            # Message ids do not carry over to the supergroup: forget the old Next button.
+            self.db.execute("update group_sessions set chat = ?, control_message = null where chat = ?", [new, old])
 
     # ---- rows for exports and reports -----------------------------------------------------
 

@@ -49,7 +49,9 @@ async def running_bot(fake: FakeTelegram, db: Path, **overrides) -> AsyncIterato
     await app.post_init(app)
     await app.start()
     await app.updater.start_polling(
-        poll_interval=0, timeout=1, allowed_updates=["message", "edited_message", "callback_query"]
+        poll_interval=0,
+        timeout=1,
+        allowed_updates=["message", "edited_message", "callback_query", "poll", "poll_answer", "my_chat_member"],
     )
     try:
         yield RunningBot(fake, storage, service)

@@ -58,17 +58,22 @@ class PerChatOrder(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int = 4096):
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        """chat -> (its lock, how many updates hold or wait for it)."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _order_key(update)
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
         try:
             async with lock:
                 await coroutine
         finally:
-            if not lock.locked() and self._locks.get(key) is lock:
-                del self._locks[key]
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]  # nobody else waits: a later update may start a new lock
+            else:
+                self._locks[key] = (lock, users - 1)
 
     async def initialize(self) -> None:
         pass
@@ -114,7 +119,11 @@ def build_application(settings: Settings, service: Service, prompts: Prompts) ->
     builder = (
         ApplicationBuilder()
         .token(settings.token)
-        .rate_limiter(RetryingRateLimiter(max_retries=5))
+        .rate_limiter(
+            RetryingRateLimiter(
+                max_retries=5, group_max_rate=settings.group_rate[0], group_time_period=settings.group_rate[1]
+            )
+        )
         .concurrent_updates(PerChatOrder())
         .post_init(_post_init)
         .post_stop(_post_stop)

@@ -118,13 +118,15 @@ class GroupHandlers:
         await self._open(update, context, who, dialogue.id, args[1] if len(args) > 1 else None)
 
     async def _open(self, update: Update, context, who: Who, dialogue_id: str, cohort_name: str | None) -> None:
+        """Start a session: by a facilitator (for their cohort) or the group's own admin (for none)."""
         chat, thread = self._where(update)
-        cohort, problem = self._cohort_for(who, cohort_name)
-        if problem is not None and not (cohort_name is None and await self.may_steer(update, context, None)):
-            await self.post(context, chat, thread, self.chat.t(who, problem, name=esc(cohort_name or "")))
-            return
-        if cohort is not None and not await self.may_steer(update, context, cohort["id"]):
+        steers_group = await self.may_steer(update, context, None)
+        if not steers_group and not self.cohorts.is_staff(who.participant):
             await self.post(context, chat, thread, self.chat.t(who, "group.only_steerers"))
+            return
+        cohort, problem = self._cohort_for(who, cohort_name)
+        if problem is not None and (cohort_name or not steers_group or problem == "group.name_cohort"):
+            await self.post(context, chat, thread, self.chat.t(who, problem, name=esc(cohort_name or "")))
             return
         if self.storage.open_group_session(chat, thread) is not None:
             await self.post(context, chat, thread, self.chat.t(who, "group.already_running"))
@@ -397,11 +399,12 @@ class GroupHandlers:
             return
         session = self.storage.group_session(asked["session_id"])
         who = self.chat.who(update)
-        if session is None or session["status"] == "ended":
+        if session is None or (asked["kind"] == "probe" and asked["participant_id"] != who.participant):
             return
-        if asked["kind"] == "probe" and asked["participant_id"] != who.participant:
-            return
+        # A reply to a question is kept even if the session has ended since: it was written to it.
         result = self.sessions.answer(session, asked, who.participant, message.text, chat, message.message_id)
+        if session["status"] == "ended":
+            return
         if result.needs_consent:
             await self._ask_consent(context, session, who, message)
             return

@@ -14,17 +14,17 @@ refuse is answered 400 and recorded in `fake.violations`.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from .botapi import BotApi
 from .faults import Fault, GroupRateLimit
+from .groups import detect_entities
 from .server import FakeServer
-from .state import Chat, Message, Request, User, Violation
+from .state import Chat, Message, PollView, Request, User, Violation
 
-__all__ = ["Chat", "FakeTelegram", "Message", "Request", "User", "Violation"]
+__all__ = ["Chat", "FakeTelegram", "Message", "PollView", "Request", "User", "Violation"]
 
 T = TypeVar("T")
 DEFAULT_TOKEN = "123456:TEST-token"
@@ -38,7 +38,6 @@ class FakeTelegram:
         self.bot_username = bot_username
         self.api = BotApi(token, bot_username)
         self._server: FakeServer | None = None
-        self._group_ids = itertools.count(1)
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -99,14 +98,81 @@ class FakeTelegram:
         with self.api.cond:
             return self.api.add_user(first_name, language_code, username, last_name)
 
-    def group(self, title: str = "Course group", supergroup: bool = False, username: str | None = None) -> Chat:
-        """A new group (negative id; supergroups get the -100... ids Telegram gives them)."""
-        number = next(self._group_ids)
-        chat_id = -(1_000_000_000_000 + number) if supergroup else -(4_000_000_000 + number)
+    def group(
+        self,
+        title: str = "Course group",
+        supergroup: bool = False,
+        username: str | None = None,
+        *,
+        privacy: bool = True,
+        admins: Sequence[User] = (),
+        members: Sequence[User] = (),
+        forum: bool = False,
+        bot_member: bool = True,
+    ) -> Chat:
+        """A new group with the bot in it as a plain member (negative id; supergroups get the -100...
+        ids Telegram gives them). `admins` are administrators, the first one the creator; admins and
+        `members` are the members. Only members can post (others raise AssertionError).
+
+        privacy=True emulates the bot's privacy mode: the bot gets a user's message only if it is a
+        command ("/cmd", "/cmd@this_bot"; not "/cmd@other_bot"), a reply to the bot, mentions
+        @bot_username, or is a service message. privacy=False, or the bot being an administrator
+        (make_bot_admin), delivers everything. forum=True (supergroups only) enables topics.
+        No update is enqueued for creating the group; bot_member=False makes a group without the bot,
+        which add_bot then adds (with the my_chat_member and new_chat_members updates)."""
         with self.api.cond:
-            return self.api.add_chat(
-                Chat(chat_id, "supergroup" if supergroup else "group", title=title, username=username)
-            )
+            chat = self.api.add_group(title, supergroup, username, privacy, tuple(admins), tuple(members), forum)
+            if not bot_member:
+                self.api.groups[chat.id].bot_status = "left"
+            return chat
+
+    def add_member(self, chat: Chat | int, user: User, by: User | None = None) -> dict | None:
+        """`user` joins (or `by` adds them): a new_chat_members service message, delivered to the bot."""
+        return self.api.add_member(self._group(chat), user, by)
+
+    def remove_member(self, chat: Chat | int, user: User, kicked: bool = False, by: User | None = None) -> dict | None:
+        """`user` leaves (kicked=True: an administrator, `by` or the creator, bans them): a
+        left_chat_member service message, delivered to the bot; status "left" or "kicked"."""
+        return self.api.remove_member(self._group(chat), user, kicked, by)
+
+    def promote(self, chat: Chat | int, user: User, admin: bool = True) -> None:
+        """Make a member an administrator (admin=False: a plain member again)."""
+        self.api.promote(self._group(chat), user, admin)
+
+    def make_bot_admin(self, chat: Chat | int, admin: bool = True, by: User | None = None) -> dict:
+        """Promote the bot to administrator (admin=False: demote it): it then gets every message.
+        Enqueues and returns the my_chat_member update (member -> administrator)."""
+        return self.api.promote_bot(self._group(chat), admin, by)
+
+    def remove_bot(self, chat: Chat | int, kicked: bool = False, by: User | None = None) -> dict:
+        """The bot is removed from the group (by `by`, else the creator): a left_chat_member service
+        message about the bot, then the returned my_chat_member update (old status member or
+        administrator, new "left", or "kicked" if kicked). From then on every request about the chat
+        answers 403 "Forbidden: bot is not a member of the group chat" ("bot was kicked from ...")."""
+        return self.api.remove_bot(self._group(chat), kicked, by)
+
+    def add_bot(self, chat: Chat | int, admin: bool = False, by: User | None = None) -> dict:
+        """Add the bot (back) to a group: the returned my_chat_member update, then a new_chat_members message."""
+        return self.api.add_bot(self._group(chat), admin, by)
+
+    def migrate(self, chat: Chat | int, by: User | None = None) -> Chat:
+        """Upgrade a group to a supergroup with a new -100... id, which is returned. The bot gets a
+        service message with migrate_to_chat_id in the old chat and one with migrate_from_chat_id in
+        the new; members, administrators, the bot's status and privacy mode move over. Every request
+        naming the old id then answers 400 "group chat was upgraded to a supergroup chat" with
+        parameters.migrate_to_chat_id (python-telegram-bot raises ChatMigrated); not a violation."""
+        return self.api.migrate(self._group(chat), by)
+
+    def create_topic(self, chat: Chat | int, name: str, by: User | None = None) -> int:
+        """Open a topic in a forum supergroup (forum_topic_created service message); returns its message_thread_id."""
+        return self.api.create_topic(self._group(chat), name, by)
+
+    def _group(self, chat: Chat | int) -> Chat:
+        chat_id = chat if isinstance(chat, int) else chat.id
+        with self.api.cond:
+            if chat_id not in self.api.groups:
+                raise AssertionError(f"chat {chat_id} is not a group of this fake (make one with fake.group)")
+            return self.api.chat(chat_id)
 
     def block(self, user: User, blocked: bool = True) -> None:
         """`user` blocks the bot: sends to their chat answer 403 Forbidden."""
@@ -121,9 +187,41 @@ class FakeTelegram:
     # ---- acting as a user: each enqueues an update and returns it ---------------------------------
 
     def send_text(
-        self, user: User, text: str, chat: Chat | int | None = None, reply_to_message_id: int | None = None
-    ) -> dict:
-        return self.api.user_message(user, self._chat(user, chat), reply_to_message_id, text=text)
+        self,
+        user: User,
+        text: str,
+        chat: Chat | int | None = None,
+        reply_to_message_id: int | None = None,
+        thread_id: int | None = None,
+    ) -> dict | None:
+        """`user` types `text` (in their private chat, or in `chat`). Entities are added as Telegram
+        does: bot_command for a leading "/cmd", mention for @username. In a group in privacy mode the
+        update is enqueued only if the bot would get it; None means it was withheld (the message
+        is still in history(chat_id), with delivered=False)."""
+        return self.api.user_message(
+            user, self._chat(user, chat), reply_to_message_id, thread_id, text=text, entities=detect_entities(text)
+        )
+
+    def reply(self, user: User, chat: Chat | int, to_message_id: int, text: str) -> dict | None:
+        """`user` replies to message `to_message_id` in `chat` (replies to the bot always reach it)."""
+        return self.send_text(user, text, chat=chat, reply_to_message_id=to_message_id)
+
+    def vote(
+        self, user: User, poll_message_id: int, option_ids: Sequence[int], chat: Chat | int | None = None
+    ) -> dict | None:
+        """`user` votes in the bot's poll (the message `poll_message_id`; in `chat`, or else the one
+        chat of the user's that has it). A new choice changes the vote, [] retracts it. The poll's
+        tally changes; for a non-anonymous poll a poll_answer update is enqueued and returned
+        (option_ids [] when retracted), None for an anonymous one; a poll update with the new counts
+        follows in both cases. A closed poll, or a change the poll does not allow, raises AssertionError."""
+        with self.api.cond:
+            target = None if chat is None else self.api.chat(chat if isinstance(chat, int) else chat.id)
+            message = self.api.find_poll(user, target, poll_message_id)
+            return self.api.vote(user, message, list(option_ids))
+
+    def polls(self, chat_id: int) -> list[PollView]:
+        """The bot's polls in a chat, in order, with their current tallies (PollView)."""
+        return self.api.polls(chat_id)
 
     def send_command(
         self, user: User, command: str, payload: str | None = None, chat: Chat | int | None = None
@@ -189,8 +287,9 @@ class FakeTelegram:
         location = {"latitude": latitude, "longitude": longitude}
         return self.api.user_message(user, self._chat(user, chat), kind="location", location=location)
 
-    def edit_text(self, user: User, message_id: int, text: str, chat: Chat | int | None = None) -> dict:
-        """An edited_message update for a text message `user` sent earlier."""
+    def edit_text(self, user: User, message_id: int, text: str, chat: Chat | int | None = None) -> dict | None:
+        """An edited_message update for a text message `user` sent earlier (in a group in privacy
+        mode only if the edited message reaches the bot, e.g. a reply to it; else None)."""
         return self.api.user_edit(user, self._chat(user, chat), message_id, text)
 
     def press(self, user: User, bot_message_id: int, label: str, chat: Chat | int | None = None) -> dict:
@@ -289,16 +388,15 @@ class FakeTelegram:
 
     def _find_message(self, chat_id: int, contains: str, after: int | None) -> Message | None:
         for message in self.messages(chat_id, include_deleted=False):
-            shown = message.text if message.text is not None else message.caption or ""
-            if (after is None or message.message_id > after) and contains in shown:
+            if (after is None or message.message_id > after) and contains in message.shown:
                 return message
         return None
 
     def wait_for_message(
         self, chat_id: int, contains: str = "", timeout: float = 10.0, after: int | None = None
     ) -> Message:
-        """The first bot message in the chat (newer than message id `after`, if given) whose visible text
-        or caption contains `contains`; it may already be there or arrive later."""
+        """The first bot message in the chat (newer than message id `after`, if given) whose visible text,
+        caption or poll question contains `contains`; it may already be there or arrive later."""
         what = f"a bot message in chat {chat_id} containing {contains!r}" + (f" after message {after}" if after else "")
         return self.wait_for(lambda: self._find_message(chat_id, contains, after), timeout, what)
 
@@ -337,10 +435,18 @@ class FakeTelegram:
         with self.api.cond:
             self.api.faults.add(Fault(method, times, str(kind), retry_after, hold))
 
-    def group_rate_limit(self, per_minute: int = 20, window: float = 60.0) -> None:
-        """More than `per_minute` sends to one group within `window` seconds are answered 429."""
+    def group_rate_limit(
+        self, per_minute: int | None = 20, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """At most `per_minute` messages posted in one group (or supergroup) within `window` seconds.
+
+        Counted: successful sendMessage, sendPoll, sendPhoto, sendDocument, ... copy/forward (not
+        edits, deletions, sendChatAction or failed calls). Over the limit a send is answered 429 with
+        parameters.retry_after = whole seconds until a slot frees (at least 1; python-telegram-bot
+        raises RetryAfter). Use a short window (per_minute=20, window=3.0) to keep a test quick, or
+        pass `clock` (a function returning seconds) to move time on by hand. None turns the limit off."""
         with self.api.cond:
-            self.api.rate_limit = GroupRateLimit(per_minute, window)
+            self.api.rate_limit = GroupRateLimit(per_minute, window, clock) if per_minute is not None else None
 
 
 def _brief(params: dict) -> str:

@@ -9,6 +9,7 @@ inline button, command names, the parse modes that exist.
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from .html import HtmlError, parse_html, utf16_len
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["check_fields", "check_method", "check_object", "render"]
 
 _RANGE_RE = re.compile(r"(\d+)-(\d+)\s+(characters|bytes)")
+# "A JSON-serialized list of 1-12 answer options", "must include 2-10 items"
+_COUNT_RE = re.compile(r"(?:[Ll]ist of|array .*?must include) (\d+)-(\d+) ")
 _COMMAND_RE = re.compile(r"[a-z0-9_]+")
 _BUTTON_URL_RE = re.compile(r"(https?|tg)://\S+", re.IGNORECASE)
 PARSE_MODES = {"html", "markdownv2", "markdown"}
@@ -57,7 +60,20 @@ def check_fields(spec: Spec, owner: str, defs: dict[str, dict], values: dict[str
             errors.append(f"'{prefix}{name}': unsupported parse mode {value!r}")
         if isinstance(value, str):
             errors += _check_length(f, defs, values, name, value, f"{prefix}{name}")
+        if isinstance(value, list):
+            errors += _check_count(f, value, f"{prefix}{name}")
     return errors
+
+
+def _check_count(f: dict, value: list, where: str) -> list[str]:
+    """Number of items of a list whose description states it ("a list of 1-12 answer options")."""
+    match = _COUNT_RE.search(f["description"])
+    if not match or not any(t.startswith("Array of") for t in f["types"]):
+        return []
+    low, high = int(match.group(1)), int(match.group(2))
+    if not low <= len(value) <= high:
+        return [f"'{where}': must have {low}-{high} items, got {len(value)}"]
+    return []
 
 
 def _check_length(
@@ -107,6 +123,10 @@ def check_object(type_name: str, value: dict, path: str) -> list[str]:
         return _check_inline_button(value, path)
     if type_name == "KeyboardButton" and not value.get("text"):
         return [f"'{path}.text': keyboard button text must not be empty"]
+    if type_name == "ForceReply" and value.get("force_reply") is not True:
+        return [f"'{path}.force_reply': must be True"]
+    if type_name == "ReplyKeyboardRemove" and value.get("remove_keyboard") is not True:
+        return [f"'{path}.remove_keyboard': must be True"]
     if type_name == "BotCommand" and not _COMMAND_RE.fullmatch(value.get("command", "")):
         return [
             f"'{path}.command': {value.get('command')!r} may contain only lowercase English letters, digits and underscores"
@@ -138,4 +158,45 @@ def check_method(method: str, defs: dict[str, dict], params: dict[str, Any]) -> 
         inline = "inline_message_id" in params
         if by_chat == inline:
             return ["pass either chat_id and message_id, or inline_message_id"]
+    if method == "sendPoll":
+        return _check_poll(params)
     return []
+
+
+_POLL_PERIOD = (5, 2_628_000)  # open_period, and close_date's distance into the future, in seconds
+
+
+def _check_poll(params: dict[str, Any]) -> list[str]:
+    """sendPoll's rules stated in prose: poll type, quiz answers, closing time, distinct options."""
+    errors = []
+    kind = params.get("type", "regular")
+    options = params.get("options")
+    if kind not in ("regular", "quiz"):
+        errors.append(f'\'type\': must be "regular" or "quiz", got {kind!r}')
+    if isinstance(options, list):
+        texts = [o.get("text", "").strip() for o in options if isinstance(o, dict)]
+        if len(set(texts)) != len(texts):
+            errors.append("'options': POLL_OPTION_DUPLICATE (the answer options must differ)")
+    correct = params.get("correct_option_ids")
+    if kind == "quiz":
+        if not correct:
+            errors.append("'correct_option_ids': required for polls in quiz mode")
+        elif isinstance(options, list) and (
+            any(not 0 <= i < len(options) for i in correct) or sorted(set(correct)) != correct
+        ):
+            errors.append(f"'correct_option_ids': must be increasing option indexes, got {correct}")
+    if params.get("allow_adding_options") and (kind == "quiz" or params.get("is_anonymous", True)):
+        errors.append("'allow_adding_options': not supported for anonymous polls and quizzes")
+    if isinstance(params.get("explanation"), str) and params["explanation"].count("\n") > 2:
+        errors.append("'explanation': at most 2 line feeds")
+    if "open_period" in params and "close_date" in params:
+        errors.append("'open_period' and 'close_date' can't be used together")
+    period = params.get("open_period")
+    if isinstance(period, int) and not _POLL_PERIOD[0] <= period <= _POLL_PERIOD[1]:
+        errors.append(f"'open_period': must be {_POLL_PERIOD[0]}-{_POLL_PERIOD[1]} seconds, got {period}")
+    close_date = params.get("close_date")
+    if isinstance(close_date, int):
+        ahead = close_date - time.time()
+        if not _POLL_PERIOD[0] - 1 <= ahead <= _POLL_PERIOD[1] + 1:
+            errors.append(f"'close_date': must be {_POLL_PERIOD[0]}-{_POLL_PERIOD[1]} seconds in the future")
+    return errors

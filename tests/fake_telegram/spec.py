@@ -128,15 +128,15 @@ class Spec:
             return None, f"'{path}': a file was uploaded but the field expects {' or '.join(types)}"
         if "InputFile" in types and value.startswith("attach://") and walk.attach(value) is None:
             return None, f"'{path}': {value} names no uploaded file part"
-        errors: list[tuple[bool, str]] = []
+        errors: list[tuple[bool, int, str]] = []
         for t in types:
             decoded, error, informative = self._decode_one(walk, t, value, path)
             if error is None:
                 return decoded, None
-            errors.append((informative, error))
-        errors.sort(key=lambda e: not e[0])
+            errors.append((informative, self._affinity(t, _json_or_none(value)) if informative else 0, error))
+        errors.sort(key=lambda e: (not e[0], -e[1]))  # a parsed object's errors, from the type that fits it best
         if errors[0][0] or len(types) == 1:
-            return None, errors[0][1]
+            return None, errors[0][2]
         return None, f"'{path}': expected {' or '.join(types)}, got {value!r}"
 
     def _decode_one(self, walk: _Walk, t: str, value: str, path: str) -> tuple[Any, str | None, bool]:
@@ -253,6 +253,13 @@ def _decode_scalar(walk: _Walk, t: str, value: str) -> tuple[Any, bool]:
     # InputFile given as a string: only "attach://<part>"; file_ids and URLs are the String alternative
     part = walk.attach(value) if value.startswith("attach://") else None
     return part, part is not None
+
+
+def _json_or_none(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
 
 
 def _short(value: Any) -> str:

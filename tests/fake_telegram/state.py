@@ -11,7 +11,10 @@ import mimetypes
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Chat", "Message", "Request", "StoredFile", "User", "Violation"]
+__all__ = ["MEMBER_STATUSES", "Chat", "Group", "Message", "PollView", "Request", "StoredFile", "User", "Violation"]
+
+# ChatMember statuses of someone who is in the chat (the others are "left" and "kicked")
+MEMBER_STATUSES = ("creator", "administrator", "member")
 
 
 @dataclass(frozen=True)
@@ -47,13 +50,67 @@ class Chat:
     username: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    is_forum: bool = False  # a supergroup with topics
+
+    @property
+    def is_group(self) -> bool:
+        return self.type in ("group", "supergroup")
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
-        for key in ("title", "username", "first_name", "last_name"):
+        for key in ("title", "username", "first_name", "last_name", "is_forum"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         return data
+
+
+@dataclass
+class Group:
+    """Who is in a group or supergroup, and how the bot takes part in it.
+
+    `statuses` maps user ids to their ChatMember status ("creator", "administrator", "member",
+    "left", "kicked"), in the order they joined; users never seen there are "left". The bot's own
+    status is `bot_status`. `privacy` emulates the bot's privacy mode in this group. A group that
+    was upgraded to a supergroup keeps its record with `migrated_to` set to the supergroup's id.
+    """
+
+    chat: Chat
+    privacy: bool = True
+    statuses: dict[int, str] = field(default_factory=dict)
+    bot_status: str = "member"
+    migrated_to: int | None = None
+    topics: dict[int, str] = field(default_factory=dict)  # forum topics: message_thread_id -> name
+
+    def status(self, user_id: int) -> str:
+        return self.statuses.get(user_id, "left")
+
+    def is_member(self, user_id: int) -> bool:
+        return self.status(user_id) in MEMBER_STATUSES
+
+    @property
+    def bot_is_member(self) -> bool:
+        return self.bot_status in MEMBER_STATUSES
+
+    @property
+    def bot_reads_everything(self) -> bool:
+        """Privacy mode off, or the bot is an administrator (admins get every message)."""
+        return not self.privacy or self.bot_status == "administrator"
+
+    @property
+    def creator(self) -> int | None:
+        return next((uid for uid, status in self.statuses.items() if status == "creator"), None)
+
+    @property
+    def administrators(self) -> list[int]:
+        """The human administrators, the creator first."""
+        creator = self.creator
+        admins = [uid for uid, status in self.statuses.items() if status == "administrator"]
+        return ([creator] if creator is not None else []) + admins
+
+    @property
+    def members(self) -> list[int]:
+        """Everyone in the group now (administrators included, the bot not)."""
+        return [uid for uid, status in self.statuses.items() if status in MEMBER_STATUSES]
 
 
 @dataclass(frozen=True)
@@ -126,6 +183,10 @@ class Message:
     reply_to_message_id: int | None = None
     file: StoredFile | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # other Message fields (sticker, voice, ...)
+    thread_id: int | None = None  # forum topic (message_thread_id)
+    delivered: bool | None = None  # a user's message: whether the bot got an update for it (privacy mode)
+    votes: dict[int, list[int]] = field(default_factory=dict)  # a poll's votes: user id -> option ids
+    closes_at: float | None = None  # a poll's open_period / close_date (Unix time)
 
     @property
     def chat_id(self) -> int:
@@ -146,6 +207,29 @@ class Message:
     def button_labels(self) -> list[str]:
         return [button.get("text", "") for button in self.buttons]
 
+    @property
+    def force_reply(self) -> bool:
+        """Whether the bot sent this message with a ForceReply markup."""
+        return bool(self.reply_markup and self.reply_markup.get("force_reply"))
+
+    @property
+    def input_field_placeholder(self) -> str | None:
+        return (self.reply_markup or {}).get("input_field_placeholder") if self.force_reply else None
+
+    @property
+    def shown(self) -> str:
+        """What the message shows as text: its text, else its caption, else its poll's question."""
+        if self.text is not None:
+            return self.text
+        if self.caption:
+            return self.caption
+        return self.poll["question"] if self.poll else ""
+
+    @property
+    def service(self) -> bool:
+        """A service message (new_chat_members, left_chat_member, migrate_to_chat_id, ...)."""
+        return self.kind == "service"
+
     def snapshot(self) -> Message:
         """A copy that later edits on the server do not change."""
         return copy.deepcopy(self)
@@ -157,6 +241,10 @@ class Message:
             "chat": self.chat.to_api(),
             "from": bot if self.sender is None else self.sender.to_api(),
         }
+        if self.thread_id is not None:
+            data["message_thread_id"] = self.thread_id
+            if self.chat.is_forum:
+                data["is_topic_message"] = True
         if self.edit_date:
             data["edit_date"] = self.edit_date
         if self.text is not None:
@@ -179,6 +267,49 @@ class Message:
             data["reply_to_message"] = with_reply.to_api(bot)
         data.update(self.extra)
         return data
+
+
+@dataclass(frozen=True)
+class PollView:
+    """One of the bot's polls as it is now (see FakeTelegram.polls)."""
+
+    chat_id: int
+    message_id: int
+    poll_id: str
+    question: str
+    options: list[str]
+    counts: list[int]  # voter_count per option
+    total_voter_count: int
+    is_anonymous: bool
+    is_closed: bool
+    allows_multiple_answers: bool
+    type: str
+    votes: dict[int, list[int]]  # user id -> option ids chosen (retracted votes are gone)
+    api: dict[str, Any]  # the Poll object as Telegram sends it
+
+    @property
+    def tally(self) -> dict[str, int]:
+        """Option text -> number of voters."""
+        return dict(zip(self.options, self.counts, strict=True))
+
+    @classmethod
+    def of(cls, message: Message) -> PollView:
+        poll = copy.deepcopy(message.poll or {})
+        return cls(
+            chat_id=message.chat.id,
+            message_id=message.message_id,
+            poll_id=poll["id"],
+            question=poll["question"],
+            options=[o["text"] for o in poll["options"]],
+            counts=[o["voter_count"] for o in poll["options"]],
+            total_voter_count=poll["total_voter_count"],
+            is_anonymous=poll["is_anonymous"],
+            is_closed=poll["is_closed"],
+            allows_multiple_answers=poll["allows_multiple_answers"],
+            type=poll["type"],
+            votes=copy.deepcopy(message.votes),
+            api=poll,
+        )
 
 
 @dataclass(frozen=True)
