@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from .bot_harness import TITLE, Participant, running_bot
 from .test_telegram_facilitators import become_facilitator, export, new_cohort
@@ -274,7 +275,6 @@ async def test_a_session_completes_under_the_group_rate_limit(fake, tmp_path):
         assert sum((m.text or "").startswith("Session finished") for m in room.bot_messages()) == 1
 
 
-
 async def test_group_steering_by_group_admins_and_refusals(fake, tmp_path):
     async with running_bot(fake, tmp_path / "bot.db", **FAST):
         gina = Participant(fake, fake.user("Gina"))
@@ -300,3 +300,39 @@ async def test_group_steering_by_group_admins_and_refusals(fake, tmp_path):
         fake.send_command(gina.user, "/endsession", chat=group)
         await room.expect("Session finished. 0 members took part")
         assert fake.polls(group.id)[0].is_closed, "ending closes the open poll"
+
+
+async def test_edited_replies_and_forum_topics(fake, tmp_path):
+    ada = Participant(fake, fake.user("Ada"))
+    async with running_bot(fake, tmp_path / "bot.db", admins=frozenset({str(ada.user.id)}), **FAST) as bot:
+        invite, fiona = await setup(fake, ada)
+        alice = Participant(fake, fake.user("Alice"))
+        await consent_privately(alice, invite)
+        group = fake.group("Forum", supergroup=True, forum=True, members=[fiona.user, alice.user])
+        room = Room(fake, group)
+        first = fake.create_topic(group, "Week 1", by=fiona.user)
+        second = fake.create_topic(group, "Week 2", by=fiona.user)
+        fake.send_text(fiona.user, "/session value-and-trust", chat=group, thread_id=first)
+        fake.send_text(fiona.user, "/session recognition", chat=group, thread_id=second)
+
+        await fake.wait_for_async(
+            lambda: len(bot.storage.open_group_sessions_in(str(group.id))) == 2, what="one session per topic"
+        )
+        sessions = {s["thread"]: s for s in bot.storage.open_group_sessions_in(str(group.id))}
+        assert sessions[first]["dialogue_id"] == "value-and-trust" and sessions[second]["dialogue_id"] == "recognition"
+        control = await fake.wait_for_async(
+            lambda: next((m for m in room.bot_messages() if "Next ▶" in m.button_labels and m.thread_id == first), None)
+        )
+        fake.press(fiona.user, control.message_id, "Next ▶", chat=group)
+        question = await fake.wait_for_async(
+            lambda: next((m for m in room.bot_messages() if m.force_reply and m.thread_id == first), None)
+        )
+        sent = fake.reply(alice.user, group, question.message_id, "First version, because I had to think.")
+        await room.expect("Answers so far: 1", after=question.message_id)
+        fake.edit_text(alice.user, sent["message"]["message_id"], "Second version, because I thought more.", chat=group)
+        await fake.wait_for_async(
+            lambda: bot.storage.db.execute("select answer from reflections").fetchone()[0].startswith("Second"),
+            what="the edit stored",
+        )
+        (row,) = bot.storage.db["reflections"].rows
+        assert json.loads(row["history"])[0]["answer"] == "First version, because I had to think."
