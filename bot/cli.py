@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--secret-token", dest="webhook_secret", help="secret Telegram sends with each webhook call")
     run.add_argument("--listen", help="address the webhook server listens on (127.0.0.1)")
     run.add_argument("--port", type=int, help="port the webhook server listens on (8443)")
+    sub.add_parser("doctor", help="check the token, the database and the content, and say what was found")
     from .cli_staff import add_parsers
 
     add_parsers(sub)
@@ -63,7 +64,7 @@ def _main(argv: list[str] | None) -> int:
         args = _parser().parse_args(["run" if settings.token else "play"])
     if args.command in STAFF_COMMANDS:
         return _staff(args, settings)
-    handler = {"play": _play, "check": _check, "graph": _graph, "run": _run}[args.command]
+    handler = {"play": _play, "check": _check, "graph": _graph, "run": _run, "doctor": _doctor}[args.command]
     return handler(args, settings)
 
 
@@ -191,6 +192,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         storage.close()
     return 0
+
+
+def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from .doctor import examine
+
+    findings = examine(settings)
+    for finding in findings:
+        print(finding)
+    problems = sum(not f.ok for f in findings if f.what.strip())
+    print(f"{problems} problem(s)")
+    return 1 if problems else 0
 
 
 _RUN_OPTIONS = ("webhook_url", "webhook_path", "webhook_secret", "listen", "port")

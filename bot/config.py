@@ -40,6 +40,8 @@ class Settings:
     port: int = 8443
     retention_days: int = 365
     log_level: str = "INFO"
+    rate: tuple[int, float] = (30, 1.0)
+    """At most this many messages per this many seconds in all (ELENCHUS_RATE; Telegram's limit is about 30/1)."""
     group_rate: tuple[int, float] = (20, 60.0)
     """At most this many messages per this many seconds in one group (ELENCHUS_GROUP_RATE, e.g. 20/60)."""
     group_ack_seconds: float = 15.0
@@ -70,6 +72,7 @@ class Settings:
             log_level=(env.get("ELENCHUS_LOG_LEVEL") or "INFO").upper(),
             group_ack_seconds=float(env.get("ELENCHUS_GROUP_ACK_SECONDS") or 15.0),
             group_rate=_rate(env.get("ELENCHUS_GROUP_RATE") or "20/60"),
+            rate=_rate(env.get("ELENCHUS_RATE") or "30/1"),
             admins=frozenset(a.strip() for a in (env.get("ELENCHUS_ADMINS") or "").split(",") if a.strip()),
             bot_username=(env.get("ELENCHUS_BOT_USERNAME") or "").lstrip("@") or None,
             xapi_base=(env.get("ELENCHUS_XAPI_BASE") or "https://elenchus.invalid/xapi").rstrip("/"),
@@ -81,7 +84,7 @@ def _rate(raw: str) -> tuple[int, float]:
     try:
         return int(count), float(seconds or 60)
     except ValueError:
-        raise SystemExit(f"elenchus: ELENCHUS_GROUP_RATE must look like 20/60, not {raw!r}.") from None
+        raise SystemExit(f"elenchus: a rate must look like 20/60 (messages/seconds), not {raw!r}.") from None
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:

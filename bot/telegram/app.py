@@ -121,7 +121,11 @@ def build_application(settings: Settings, service: Service, prompts: Prompts) ->
         .token(settings.token)
         .rate_limiter(
             RetryingRateLimiter(
-                max_retries=5, group_max_rate=settings.group_rate[0], group_time_period=settings.group_rate[1]
+                overall_max_rate=settings.rate[0],
+                overall_time_period=settings.rate[1],
+                group_max_rate=settings.group_rate[0],
+                group_time_period=settings.group_rate[1],
+                max_retries=5,
             )
         )
         .concurrent_updates(PerChatOrder())

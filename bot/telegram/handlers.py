@@ -137,10 +137,19 @@ class ChatHandlers:
         raise ApplicationHandlerStop
 
     async def mark_done(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        self.storage.mark_update(update.update_id)
+        try:
+            self.storage.mark_update(update.update_id)
+        except sqlite3.Error as exc:  # bookkeeping only; the step itself was stored or refused already
+            log.warning("event=mark_update_failed error=%s", type(exc).__name__)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log without texts; when the database refused a write, tell the person so they can retry."""
         update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(context.error, sqlite3.Error) and isinstance(update, Update) and update.effective_chat:
+            language = update.effective_user.language_code if update.effective_user else None
+            text = self.prompts.t("chat.save_failed", self.prompts.locale_for(language))
+            await self._quietly(context.bot.send_message(update.effective_chat.id, text))
+
         log.error(
             "event=error update=%s error=%s",
             update_id,
