@@ -36,6 +36,7 @@ class RunningBot:
     fake: FakeTelegram
     storage: Storage
     service: Service
+    app: object = None
 
 
 @contextlib.asynccontextmanager
@@ -54,7 +55,8 @@ async def running_bot(fake: FakeTelegram, db: Path, **overrides) -> AsyncIterato
         allowed_updates=["message", "edited_message", "callback_query", "poll", "poll_answer", "my_chat_member"],
     )
     try:
-        yield RunningBot(fake, storage, service)
+        yield RunningBot(fake, storage, service, app)
+
     finally:
         await app.updater.stop()
         await app.stop()

@@ -361,12 +361,13 @@ class ChatHandlers:
             await self._quietly(query.answer())
             await self.action(context, who, query.message, data[2:])
         elif data.startswith("d:"):
-            await self._quietly(query.answer())
             dialogue = self.service.dialogue(data[2:])
             if dialogue is None:
                 await self.stale(query, who)
             else:
+                await self._quietly(query.answer())
                 await self.open_dialogue(context, who, dialogue)
+
         else:
             await self.step_button(update, context, who, callbacks.parse(data))
 

@@ -119,7 +119,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         url = urlsplit(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        if len(body) < length:
+            self.close_connection = True  # the client died mid-request (e.g. SIGKILL): nothing arrived
+            return
+
         file_match = _FILE_PATH_RE.match(url.path)
         if self.command == "GET" and file_match:
             self._serve_file(unquote(file_match["token"]), unquote(file_match["path"]))
