@@ -173,6 +173,8 @@ def _graph(args: argparse.Namespace, settings: Settings) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import replace
 
+    from telegram.error import InvalidToken, TelegramError
+
     from .service import Service
     from .storage import Storage
     from .telegram.app import run, setup_logging
@@ -185,10 +187,24 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     loaded = _load(settings)
     if loaded is None:
         return 1
+    if settings.webhook_url and not settings.webhook_secret:
+        print(
+            "elenchus: webhook mode needs a secret token (ELENCHUS_WEBHOOK_SECRET or --secret-token), so that "
+            "only Telegram can post updates.",
+            file=sys.stderr,
+        )
+        return 2
     setup_logging(settings)
     storage = Storage(settings.db)
     try:
         run(settings, Service(loaded[0], storage), loaded[1])
+    except InvalidToken:
+        print("elenchus: Telegram refused TELEGRAM_BOT_TOKEN. Check it with @BotFather.", file=sys.stderr)
+        return 1
+    except (TelegramError, OSError) as exc:
+        reason = str(exc).replace(settings.token, "<token>")
+        print(f"elenchus: the bot stopped: {type(exc).__name__}: {reason}", file=sys.stderr)
+        return 1
     finally:
         storage.close()
     return 0

@@ -521,6 +521,20 @@ class Storage:
                 {**r, "history": json.loads(r["history"] or "[]")} for r in self.reflections(participant_id)
             ],
             "stances": self.stances(participant_id),
+            "memberships": list(
+                self.db.query(
+                    "select c.name as cohort, m.since from memberships m join cohorts c on c.id = m.cohort_id "
+                    "where m.participant_id = ?",
+                    [participant_id],
+                )
+            ),
+            "facilitating": list(
+                self.db.query(
+                    "select c.name as cohort, f.since from facilitators f join cohorts c on c.id = f.cohort_id "
+                    "where f.participant_id = ?",
+                    [participant_id],
+                )
+            ),
         }
 
     def forget(self, participant_id: int) -> dict[str, int]:
@@ -924,13 +938,16 @@ class Storage:
     def purge_inactive(self, days: int, now: datetime | None = None) -> int:
         """Forget everyone whose last activity is older than `days`; returns how many.
 
-        Activity is the newest of: joining, a consent decision, a step in a run.
+        Activity is the newest of: joining, a consent decision, a step in a run. Facilitators are
+        kept: their role is staff, not activity; an administrator removes it.
         """
+
         cutoff = ((now or datetime.now(UTC)) - timedelta(days=days)).isoformat(timespec="milliseconds")
         cutoff = cutoff.replace("+00:00", "Z")
         stale = self.db.execute(
             """select p.id from participants p
-               where max(p.created,
+               where p.id not in (select participant_id from facilitators)
+               and max(p.created,
                          coalesce((select max(at) from consents c where c.participant_id = p.id), ''),
                          coalesce((select max(updated) from runs r where r.participant_id = p.id), '')) < ?""",
             [cutoff],

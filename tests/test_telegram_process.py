@@ -120,3 +120,39 @@ async def test_webhook_mode_with_a_secret_token(fake, tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
+
+
+def test_a_refused_token_is_reported_without_showing_it(fake, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": "424242:a-wrong-token-value",
+        "TELEGRAM_API_URL": fake.base_url,
+        "ELENCHUS_DB": str(tmp_path / "x.db"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "Telegram refused TELEGRAM_BOT_TOKEN" in result.stderr
+    assert "a-wrong-token-value" not in result.stdout + result.stderr
+    fake.clear_violations()  # the wrong token was refused on purpose
+
+
+def test_webhook_mode_without_a_secret_refuses_to_start(tmp_path):
+    from .test_check import run_cli
+
+    result = run_cli(
+        "run",
+        env={
+            "TELEGRAM_BOT_TOKEN": "1:x",
+            "ELENCHUS_WEBHOOK_URL": "https://bot.example.org",
+            "ELENCHUS_DB": str(tmp_path / "x.db"),
+        },
+    )
+    assert result.returncode == 2 and "needs a secret token" in result.stderr

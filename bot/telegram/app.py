@@ -102,6 +102,11 @@ class RedactToken(logging.Filter):
         if self.token and self.token in record.getMessage():
             record.msg = record.getMessage().replace(self.token, "<token>")
             record.args = ()
+        if record.exc_info:  # tracebacks quote URLs and error messages that may hold the token
+            record.exc_text = logging.Formatter().formatException(record.exc_info).replace(self.token, "<token>")
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "<token>")
         return True
 
 

@@ -42,7 +42,7 @@ from .render import LONG_TEXT, Keyboard, Outgoing, esc, render
 log = logging.getLogger("elenchus.telegram")
 
 PLATFORM = "telegram"
-CONSENT_VERSION = "1"
+CONSENT_VERSION = "2"
 """Raise when consent.text changes in substance; each consent record keeps the version it saw."""
 
 COMMANDS = {
