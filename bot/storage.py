@@ -891,11 +891,7 @@ class Storage:
             f"""select r.id as reflection_id, r.run_id, r.participant_id, p.name as participant_name,
                        r.cohort_id, c.name as cohort, r.dialogue_id, r.dialogue_version, r.node_id, r.question,
                        r.answer, r.move, r.probe, r.created, r.edited, r.group_session_id as group_session,
-
-                       (select value from stances s where s.run_id = r.run_id and s.phase = 'before'
-                        order by s.id desc limit 1) as stance_before,
-                       (select value from stances s where s.run_id = r.run_id and s.phase = 'after'
-                        order by s.id desc limit 1) as stance_after
+                       {_stance_columns("r.run_id")}
                 from reflections r join participants p on p.id = r.participant_id
                 left join cohorts c on c.id = r.cohort_id
                 where {where} order by r.id""",
@@ -925,10 +921,7 @@ class Storage:
         yield from self.db.query(
             f"""select u.id as run_id, u.participant_id, p.name as participant_name, u.cohort_id,
                        c.name as cohort, u.dialogue_id, u.status, u.started, u.finished,
-                       (select value from stances s where s.run_id = u.id and s.phase = 'before'
-                        order by s.id desc limit 1) as stance_before,
-                       (select value from stances s where s.run_id = u.id and s.phase = 'after'
-                        order by s.id desc limit 1) as stance_after
+                       {_stance_columns("u.id")}
                 from runs u join participants p on p.id = u.participant_id
                 left join cohorts c on c.id = u.cohort_id
                 where {where} order by u.id""",
@@ -983,6 +976,15 @@ class _Transaction:
 
 
 _CODE_COLUMNS = {"invite": "invite_code", "facilitator": "facilitator_code"}
+
+
+def _stance_columns(run_id: str) -> str:
+    """SQL columns stance_before and stance_after: a run's latest rating in each phase."""
+    return ", ".join(
+        f"(select value from stances s where s.run_id = {run_id} and s.phase = '{phase}' "
+        f"order by s.id desc limit 1) as stance_{phase}"
+        for phase in ("before", "after")
+    )
 
 
 def _with_state(row: dict[str, Any]) -> dict[str, Any]:
