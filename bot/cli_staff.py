@@ -7,12 +7,14 @@ import getpass
 import sys
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .cohorts import Cohorts, deep_link
 from .config import Settings
-from .engine import Course
-from .prompts import Prompts
-from .storage import Storage, utc_now
+
+if TYPE_CHECKING:  # the CLI parses arguments for every command; these load only when used
+    from .engine import Course
+    from .prompts import Prompts
+    from .storage import Storage
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +38,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings, course: Course, prompts: Prompts) -> int:
     global exporting
     from . import exporting  # the export stack (and its chart library) only when it is used
+    from .storage import Storage
 
     storage = Storage(settings.db)
     try:
@@ -55,6 +58,8 @@ def _fail(message: str) -> int:
 
 
 def _cohort(args, settings: Settings, storage: Storage, course, prompts) -> int:
+    from .cohorts import Cohorts
+
     cohorts = Cohorts(storage, settings.admins)
     if args.action == "list":
         for row in storage.cohorts():
@@ -88,6 +93,8 @@ def _cohort(args, settings: Settings, storage: Storage, course, prompts) -> int:
 
 
 def _print_links(row: dict, settings: Settings) -> int:
+    from .cohorts import deep_link
+
     bot = settings.bot_username or "<your_bot_username>"
     for label, column in (("participants", "invite_code"), ("facilitators", "facilitator_code")):
         print(f"  invite {label}: {deep_link(bot, row[column]) or '(revoked)'}")
@@ -106,7 +113,9 @@ def _export(args, settings: Settings, storage: Storage, course: Course, prompts:
     scope = exporting.Scope(
         tuple(r["id"] for r in rows), dialogue_id=args.dialogue, participant_id=args.participant, since=args.since
     )
-    output = args.output or Path(exporting.filename("+".join(r["name"] for r in rows), args.format, utc_now()))
+    output = args.output or Path(
+        exporting.filename("+".join(r["name"] for r in rows), args.format, exporting.utc_now())
+    )
     with output.open("wb") as out:
         count = exporting.export(
             storage,
@@ -128,7 +137,7 @@ def _report(args, settings: Settings, storage: Storage, course: Course, prompts:
         return _fail(f"no such cohort: {args.cohort}.")
     result = exporting.cohort_report(storage, course, row, actor=_actor(), t=partial(prompts.t, locale="en"))
     args.output.mkdir(parents=True, exist_ok=True)
-    stem = exporting.filename(row["name"], "csv", utc_now()).removesuffix(".csv")
+    stem = exporting.filename(row["name"], "csv", exporting.utc_now()).removesuffix(".csv")
     (args.output / f"{stem}-overview.md").write_text(result.markdown, encoding="utf-8")
     (args.output / f"{stem}-stances.png").write_bytes(result.chart)
     print(result.text)

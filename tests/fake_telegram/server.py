@@ -118,6 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle()
 
     def _handle(self) -> None:
+
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
@@ -180,6 +181,8 @@ class FakeServer(ThreadingHTTPServer):
     """A threading HTTP server on 127.0.0.1 (never any other address) for one BotApi."""
 
     daemon_threads = True
+    request_queue_size = 128  # many bots' connections at once (the default 5 made the kernel drop them)
+
     block_on_close = False
 
     def __init__(self, api: BotApi) -> None:
