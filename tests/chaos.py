@@ -22,7 +22,10 @@ from .bot_harness import TITLE, bot_process
 from .fake_telegram import FakeTelegram
 
 ANSWER = "Attempt {n} of {who}, because every answer counts, for example this one."
-PROMPTS = ("Step ", "Pick a role", "Your recap")
+PROMPTS = ("Step ", "Pick a role", "Your recap", "No dialogue is in progress")
+FINISHED = ("Your recap", "No dialogue is in progress")
+"""The recap, or, when the bot died between storing the last step and sending the recap, /resume
+saying nothing is in progress (the menu then shows the dialogue as done)."""
 REPLY_WAIT = 4.0
 
 
@@ -102,7 +105,7 @@ async def _play_open(walker: Walker, deadline: float) -> None:
             continue
         walker.seen = prompt.message_id
         text = prompt.text or ""
-        if "Your recap" in text:
+        if any(f in text for f in FINISHED):
             walker.done = True
         elif prompt.button_labels:
             walker.fake.press(walker.user, prompt.message_id, prompt.button_labels[1])
