@@ -425,7 +425,6 @@ def run(
             "once each; the CSV exports as shipped ran in fresh processes, which also give the peak RSS.",
             f"'with index': the same databases with `create index {INDEX} on stances(run_id, phase)` added "
             f"(now the same as shipped); times are medians of {REPEATS} runs after a warm-up.",
-
             f'sqlite3: `{SQLITE3} -csv -header DB "select ..."` with the CSV\'s 15 columns over the same joins '
             "and stance subqueries as Storage.reflection_rows (titles by CASE, the formula guard on question "
             "and answer, word count by counting spaces), process start included. exporting.export is timed "
