@@ -200,17 +200,23 @@ async def test_two_groups_at_once_do_not_cross(fake, tmp_path):
         }
 
 
+async def first_question(fake, ada: Participant, title: str):
+    """A facilitator and one consenting member in a new group, the session at its first question."""
+    invite, fiona = await setup(fake, ada)
+    alice = Participant(fake, fake.user("Alice"))
+    await consent_privately(alice, invite)
+    group = fake.group(title, members=[fiona.user, alice.user])
+    room = Room(fake, group)
+    fake.send_command(fiona.user, "/session", payload="value-and-trust", chat=group)
+    pressed = await room.next(fiona, 0)
+    question = await room.question("taken seriously", pressed)
+    return fiona, alice, group, room, question
+
+
 async def test_session_survives_the_group_becoming_a_supergroup(fake, tmp_path):
     ada = Participant(fake, fake.user("Ada"))
     async with running_bot(fake, tmp_path / "bot.db", admins=frozenset({str(ada.user.id)}), **FAST) as bot:
-        invite, fiona = await setup(fake, ada)
-        alice = Participant(fake, fake.user("Alice"))
-        await consent_privately(alice, invite)
-        group = fake.group("Small", members=[fiona.user, alice.user])
-        room = Room(fake, group)
-        fake.send_command(fiona.user, "/session", payload="value-and-trust", chat=group)
-        pressed = await room.next(fiona, 0)
-        question = await room.question("taken seriously", pressed)
+        fiona, alice, group, room, question = await first_question(fake, ada, "Small")
         fake.reply(alice.user, group, question.message_id, "Before the upgrade: " + THICK)
         await room.expect("Answers so far: 1", after=question.message_id)
         bigger = Room(fake, fake.migrate(group))
@@ -229,14 +235,7 @@ async def test_session_survives_the_group_becoming_a_supergroup(fake, tmp_path):
 async def test_removing_the_bot_ends_the_session_and_keeps_the_answers(fake, tmp_path):
     ada = Participant(fake, fake.user("Ada"))
     async with running_bot(fake, tmp_path / "bot.db", admins=frozenset({str(ada.user.id)}), **FAST) as bot:
-        invite, fiona = await setup(fake, ada)
-        alice = Participant(fake, fake.user("Alice"))
-        await consent_privately(alice, invite)
-        group = fake.group("Leaving", members=[fiona.user, alice.user])
-        room = Room(fake, group)
-        fake.send_command(fiona.user, "/session", payload="value-and-trust", chat=group)
-        pressed = await room.next(fiona, 0)
-        question = await room.question("taken seriously", pressed)
+        _, alice, group, _, question = await first_question(fake, ada, "Leaving")
         fake.reply(alice.user, group, question.message_id, THICK)
         fake.remove_member(group, alice.user)
         fake.remove_bot(group)
