@@ -26,11 +26,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot import exporting
-from bot.content import load_course
+from bot.app import exporting
+from bot.content.loader import load_course
+from bot.content.prompts import Prompts, load_prompts
 from bot.engine import Course
 from bot.engine.step import localize
-from bot.prompts import Prompts, load_prompts
 from bot.storage import Storage
 
 from .common import ROOT, Result, child_env, peak_rss_mb, profile_summary, rss_mb

@@ -33,11 +33,11 @@ ANSWER = (
 
 def child(participants: int, db: Path) -> dict[str, Any]:
     measured: dict[str, Any] = {"rss_interpreter_mb": rss_mb()}
+    from bot.app.dialogues import Service
     from bot.config import Settings
-    from bot.content import load_course
+    from bot.content.loader import load_course
+    from bot.content.prompts import load_prompts
     from bot.engine import StanceInput, TextInput
-    from bot.prompts import load_prompts
-    from bot.service import Service
     from bot.storage import Storage
     from bot.telegram.app import build_application
     from bot.telegram.handlers import CONSENT_VERSION, PLATFORM

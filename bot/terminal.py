@@ -10,6 +10,9 @@ import getpass
 import textwrap
 from typing import TextIO
 
+from .app.dialogues import Service
+from .content.keys import MENU_KEYS, MENU_MARKS, PHASE_KEYS, cite_names, notice_key, reference
+from .content.prompts import Prompts
 from .engine import (
     Buttons,
     ChoiceInput,
@@ -26,9 +29,6 @@ from .engine import (
     TextInput,
 )
 from .engine.step import localize
-from .prompts import Prompts
-from .service import Service
-from .views import MENU_KEYS, MENU_MARKS, PHASE_KEYS, cite_names, notice_key, reference
 
 PLATFORM = "terminal"
 CONSENT_VERSION = "terminal-local"

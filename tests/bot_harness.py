@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.app.dialogues import Service
 from bot.config import Settings
-from bot.content import load_course
-from bot.prompts import load_prompts
-from bot.service import Service
+from bot.content.loader import load_course
+from bot.content.prompts import load_prompts
 from bot.storage import Storage
 from bot.telegram.app import build_application
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import load_course
+from bot.content.loader import load_course
+from bot.content.prompts import Prompts, load_prompts
 from bot.engine import Course, Dialogue
-from bot.prompts import Prompts, load_prompts
 from bot.storage import Storage
 
 ROOT = Path(__file__).resolve().parent.parent

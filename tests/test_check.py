@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import check_content, load_course
-from bot.prompts import check_prompts
-from bot.yamlpos import ContentError
+from bot.content.loader import check_content, load_course
+from bot.content.prompts import check_prompts
+from bot.content.yamlpos import ContentError
 
 from .conftest import CONTENT, MINI, PROMPTS, ROOT, write_content
 
@@ -267,7 +267,7 @@ def test_the_json_schema_for_editors_accepts_every_shipped_dialogue_and_rejects_
     import jsonschema
     import yaml
 
-    from bot.content import dialogue_files
+    from bot.content.loader import dialogue_files
 
     validator = jsonschema.Draft202012Validator(json.loads((CONTENT / "schema.json").read_text()))
     for path in dialogue_files(CONTENT):

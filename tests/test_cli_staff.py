@@ -7,9 +7,9 @@ import io
 import json
 import zipfile
 
-from bot.content import load_course
+from bot.app.dialogues import Service
+from bot.content.loader import load_course
 from bot.engine import StanceInput, TextInput
-from bot.service import Service
 from bot.storage import Storage
 
 from .conftest import CONTENT

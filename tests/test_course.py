@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import check_content
+from bot.content.loader import check_content
 from bot.engine import (
     Buttons,
     ChoiceInput,
@@ -57,7 +57,7 @@ def walk(dialogue, answer: str):
 
 
 def dialogue_ids():
-    from bot.content import load_course
+    from bot.content.loader import load_course
 
     return [d.id for d in load_course(CONTENT).dialogues]
 

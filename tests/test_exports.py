@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 
+from bot.content.prompts import load_prompts
 from bot.engine.probes import word_count
 from bot.exports.bundle import safe_stem, write_portfolio_zip
 from bot.exports.csv_export import BOM, COLUMNS, write_csv
 from bot.exports.json_export import write_json
 from bot.exports.records import Answer, PortfolioEntry, ReflectionRecord, RunRecord
 from bot.exports.xapi import statements, write_xapi
-from bot.prompts import load_prompts
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")

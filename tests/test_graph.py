@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.cli.graph import mermaid
 from bot.engine.model import Choose, End
-from bot.graph import mermaid
 
 from .test_check import run_cli
 

@@ -11,7 +11,7 @@ import logging
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.content import load_course
+from bot.content.loader import load_course
 from bot.engine import (
     ChoiceInput,
     ResumeInput,

@@ -7,10 +7,10 @@ import io
 import pytest
 from PIL import Image
 
-from bot.chart import stance_chart_png
 from bot.engine.model import Course, Dialogue, text
 from bot.exports.records import ReflectionRecord, RunRecord
-from bot.report import Overview, overview, overview_markdown, overview_text
+from bot.reports.chart import stance_chart_png
+from bot.reports.overview import Overview, overview, overview_markdown, overview_text
 
 from .test_exports import fixture_records, fixture_runs
 

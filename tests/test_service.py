@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.app.dialogues import Service
 from bot.engine import Course, ResumeInput, StanceInput, TextInput
-from bot.service import Service
 
 THICK = "It matters because employers read the outcomes, for example in interviews."
 

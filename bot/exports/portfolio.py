@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable
 
-from ..views import reference
+from ..content.keys import reference
 from .records import PortfolioEntry
 
 Translate = Callable[..., str]

@@ -12,11 +12,11 @@ from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
-from ..cohorts import Cohorts
+from ..app.cohorts import Cohorts
+from ..app.dialogues import Service
+from ..app.group_sessions import GroupSessions
 from ..config import Settings
-from ..groups import GroupSessions
-from ..prompts import Prompts
-from ..service import Service
+from ..content.prompts import Prompts
 from .facilitators import FacilitatorHandlers
 from .groups import GroupHandlers
 from .handlers import COMMANDS, ChatHandlers

@@ -14,8 +14,8 @@ from functools import partial
 from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from .. import exporting
-from ..cohorts import Cohorts, deep_link
+from ..app import exporting
+from ..app.cohorts import Cohorts, deep_link
 from ..storage import utc_now
 from .handlers import ChatHandlers, Who
 from .render import esc, plain

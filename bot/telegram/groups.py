@@ -29,13 +29,13 @@ from telegram.ext import (
     filters,
 )
 
-from .. import chart
-from ..cohorts import Cohorts
+from ..app.cohorts import Cohorts
+from ..app.group_sessions import GroupSessions
+from ..content.keys import PHASE_KEYS, STANCE_KEYS, cite_names
 from ..engine import Buttons, Finished, Progress, Question, StanceQuestion
 from ..engine import Message as Say
 from ..engine.step import localize
-from ..groups import GroupSessions
-from ..views import PHASE_KEYS, STANCE_KEYS, cite_names
+from ..reports import chart
 from .handlers import ChatHandlers, Who
 from .render import esc
 

@@ -26,16 +26,16 @@ from telegram.ext import (
     filters,
 )
 
-from .. import callbacks
-from ..cohorts import Cohorts
+from ..app.cohorts import Cohorts
+from ..app.dialogues import Service, Turn
 from ..config import Settings
+from ..content.prompts import Prompts
 from ..engine import ChoiceInput, Dialogue, ResumeInput, StanceInput, TextInput
 from ..engine.step import localize
 from ..exports import personal, portfolio
 from ..exports.records import portfolio_entries
-from ..prompts import Prompts
-from ..service import Service, Turn
 from ..storage import utc_now
+from . import callbacks
 from .flood import FloodGuard
 from .render import LONG_TEXT, Keyboard, Outgoing, esc, render
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .. import callbacks
+from ..content.keys import PHASE_KEYS, cite_names, notice_key, reference
 from ..engine import (
     Buttons,
     Finished,
@@ -24,7 +24,7 @@ from ..engine import (
     Source,
     StanceQuestion,
 )
-from ..views import PHASE_KEYS, cite_names, notice_key, reference
+from . import callbacks
 
 MAX_TEXT = 4096
 LONG_TEXT = 280

@@ -8,11 +8,11 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import paths
-from .config import Settings
-from .content import check_content
-from .prompts import check_prompts
-from .storage import MIGRATIONS
+from .. import paths
+from ..config import Settings
+from ..content.loader import check_content
+from ..content.prompts import check_prompts
+from ..storage import MIGRATIONS
 
 
 @dataclass(frozen=True)

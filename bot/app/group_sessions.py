@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import Course, Dialogue, Output, RunState, advance_group
-from .engine.probes import is_thin
-from .engine.step import render_text
-from .exports.records import run_record
-from .report import Overview, overview
-from .storage import Reflection, StanceRecord, Storage
+from ..engine import Course, Dialogue, Output, RunState, advance_group
+from ..engine.probes import is_thin
+from ..engine.step import render_text
+from ..exports.records import run_record
+from ..reports.overview import Overview, overview
+from ..storage import Reflection, StanceRecord, Storage
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Settings
+from ..config import Settings
 
 if TYPE_CHECKING:  # the CLI parses arguments for every command; these load only when used
-    from .engine import Course
-    from .prompts import Prompts
-    from .storage import Storage
+    from ..content.prompts import Prompts
+    from ..engine import Course
+    from ..storage import Storage
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -37,8 +37,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings, course: Course, prompts: Prompts) -> int:
     global exporting
-    from . import exporting  # the export stack (and its chart library) only when it is used
-    from .storage import Storage
+    from ..app import exporting  # the export stack (and its chart library) only when it is used
+    from ..storage import Storage
 
     storage = Storage(settings.db)
     try:
@@ -58,7 +58,7 @@ def _fail(message: str) -> int:
 
 
 def _cohort(args, settings: Settings, storage: Storage, course, prompts) -> int:
-    from .cohorts import Cohorts
+    from ..app.cohorts import Cohorts
 
     cohorts = Cohorts(storage, settings.admins)
     if args.action == "list":
@@ -93,7 +93,7 @@ def _cohort(args, settings: Settings, storage: Storage, course, prompts) -> int:
 
 
 def _print_links(row: dict, settings: Settings) -> int:
-    from .cohorts import deep_link
+    from ..app.cohorts import deep_link
 
     bot = settings.bot_username or "<your_bot_username>"
     for label, column in (("participants", "invite_code"), ("facilitators", "facilitator_code")):

@@ -12,11 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, BinaryIO
 
-from . import chart, report
-from .engine import Course
-from .engine.step import localize
-from .exports import bundle, csv_export, json_export, xapi
-from .exports.records import (
+from ..engine import Course
+from ..engine.step import localize
+from ..exports import bundle, csv_export, json_export, xapi
+from ..exports.records import (
     PortfolioEntry,
     ReflectionRecord,
     participant_label,
@@ -24,7 +23,9 @@ from .exports.records import (
     reflection_record,
     run_record,
 )
-from .storage import Storage, utc_now
+from ..reports import chart
+from ..reports import overview as report
+from ..storage import Storage, utc_now
 
 FORMATS = {"csv": ".csv", "json": ".json", "xapi": ".xapi.json", "zip": ".zip"}
 XAPI_HOMEPAGE = "https://t.me"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .engine import Notice, Source
+from ..engine import Notice, Source
 
 NOTICE_KEYS = {
     "expected_text": "notice.expected_text",

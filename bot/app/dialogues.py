@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from .engine import (
+from ..engine import (
     Course,
     Dialogue,
     Input,
@@ -22,7 +22,7 @@ from .engine import (
     StartInput,
     step,
 )
-from .storage import Reflection, Run, StanceRecord, Storage
+from ..storage import Reflection, Run, StanceRecord, Storage
 
 
 @dataclass(frozen=True)

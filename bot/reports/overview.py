@@ -12,11 +12,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .engine import Course
-from .engine.model import STANCE_MAX, STANCE_MIN
-from .engine.probes import word_count
-from .engine.step import localize
-from .exports.records import ReflectionRecord, RunRecord
+from ..engine import Course
+from ..engine.model import STANCE_MAX, STANCE_MIN
+from ..engine.probes import word_count
+from ..engine.step import localize
+from ..exports.records import ReflectionRecord, RunRecord
 
 Translate = Callable[..., str]
 SCALE = tuple(range(STANCE_MIN, STANCE_MAX + 1))

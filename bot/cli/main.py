@@ -7,12 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, paths
-from .config import Settings
-from .content import check_content, load_course
-from .engine import Course
-from .prompts import Prompts, check_prompts, load_prompts
-from .yamlpos import ContentError, Problem
+from .. import __version__, paths
+from ..config import Settings
+from ..content.loader import check_content, load_course
+from ..content.prompts import Prompts, check_prompts, load_prompts
+from ..content.yamlpos import ContentError, Problem
+from ..engine import Course
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", help="address the webhook server listens on (127.0.0.1)")
     run.add_argument("--port", type=int, help="port the webhook server listens on (8443)")
     sub.add_parser("doctor", help="check the token, the database and the content, and say what was found")
-    from .cli_staff import add_parsers
+    from .staff import add_parsers
 
     add_parsers(sub)
 
@@ -72,7 +72,7 @@ STAFF_COMMANDS = ("cohort", "export", "report", "audit")
 
 
 def _staff(args: argparse.Namespace, settings: Settings) -> int:
-    from . import cli_staff
+    from . import staff as cli_staff
 
     loaded = _load(settings)
     if loaded is None:
@@ -96,9 +96,9 @@ def _print_problems(problems: list[Problem]) -> None:
 
 
 def _play(args: argparse.Namespace, settings: Settings) -> int:
-    from .service import Service
-    from .storage import Storage
-    from .terminal import Terminal
+    from ..app.dialogues import Service
+    from ..storage import Storage
+    from ..terminal import Terminal
 
     loaded = _load(settings)
     if loaded is None:
@@ -175,9 +175,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     from telegram.error import InvalidToken, TelegramError
 
-    from .service import Service
-    from .storage import Storage
-    from .telegram.app import run, setup_logging
+    from ..app.dialogues import Service
+    from ..storage import Storage
+    from ..telegram.app import run, setup_logging
 
     overrides = {k: v for k, v in vars(args).items() if k in _RUN_OPTIONS and v is not None}
     settings = replace(settings, **overrides)

@@ -12,7 +12,7 @@ from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .report import SCALE, DialogueStats, Overview
+from .overview import SCALE, DialogueStats, Overview
 
 BEFORE = (230, 159, 0)
 AFTER = (0, 114, 178)

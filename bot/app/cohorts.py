@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .storage import Storage
+from ..storage import Storage
 
 NAME = re.compile(r"[\w.-]{1,40}")
 CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")

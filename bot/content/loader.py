@@ -17,8 +17,8 @@ from typing import Any
 
 import jsonschema
 
-from . import callbacks, paths
-from .engine.model import (
+from .. import paths
+from ..engine.model import (
     Ask,
     Choose,
     Course,
@@ -31,6 +31,7 @@ from .engine.model import (
     Stance,
     Text,
 )
+from ..telegram import callbacks
 from .yamlpos import ContentError, PosList, PosMap, Problem, load, position, shown_path
 
 MAX_MESSAGE = 4096

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .engine.model import Ask, Choose, Dialogue, End, Say, Stance
-from .engine.step import localize
+from ..engine.model import Ask, Choose, Dialogue, End, Say, Stance
+from ..engine.step import localize
 
 EXCERPT = 60
 SHAPES = {Say: ('["', '"]'), Ask: ('[/"', '"/]'), Choose: ('{"', '"}'), Stance: ('{{"', '"}}'), End: ('(["', '"])')}

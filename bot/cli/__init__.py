@@ -1,0 +1,1 @@
+"""The command line: `elenchus` and its subcommands, each a few lines over a module."""

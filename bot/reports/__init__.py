@@ -1,0 +1,1 @@
+"""Reports for facilitators: the cohort overview and its stance chart."""
