@@ -10,7 +10,7 @@ import getpass
 import textwrap
 from typing import TextIO
 
-from .app.dialogues import Service
+from .app.services import Services
 from .content.keys import MENU_KEYS, MENU_MARKS, PHASE_KEYS, cite_names, notice_key, reference
 from .content.prompts import Prompts
 from .engine import (
@@ -23,7 +23,6 @@ from .engine import (
     Progress,
     Question,
     Recap,
-    ResumeInput,
     StanceInput,
     StanceQuestion,
     TextInput,
@@ -46,7 +45,7 @@ class _Menu(Exception):
 class Terminal:
     def __init__(
         self,
-        service: Service,
+        services: Services,
         prompts: Prompts,
         stdin: TextIO,
         stdout: TextIO,
@@ -55,16 +54,16 @@ class Terminal:
         user: str | None = None,
         db_label: str = "",
     ):
-        self.service, self.prompts = service, prompts
+        self.service, self.prompts = services.dialogues, prompts
         self.stdin, self.stdout = stdin, stdout
         self.locale = locale
         self.db_label = db_label
         self.echo = not _is_tty(stdin)
         """Piped input is not shown by the terminal, so echo it for a readable transcript."""
-        storage = service.storage
-        self.participant = storage.participant(PLATFORM, user or getpass.getuser(), locale=locale)
-        if not storage.has_consent(self.participant):
-            storage.record_consent(self.participant, CONSENT_VERSION, True)
+        person = services.participants.identify(PLATFORM, user or getpass.getuser(), locale=locale)
+        self.participant = person.id
+        if not person.consents:
+            services.participants.decide(person.id, CONSENT_VERSION, True)
 
     # ---- I/O ------------------------------------------------------------------------------
 
@@ -118,8 +117,7 @@ class Terminal:
 
     def _first_dialogue(self, dialogue_id: str | None) -> Dialogue | bool | None:
         if dialogue_id is None:
-            current = self.service.current(self.participant)
-            return self.service.dialogue(current.dialogue_id) if current else None
+            return self.service.current_dialogue(self.participant)
         dialogue = self.service.dialogue(dialogue_id)
         if dialogue is None:
             names = ", ".join(d.id for d in self.service.course.dialogues)
@@ -150,25 +148,17 @@ class Terminal:
             self.say(self.t("terminal.pick_invalid", choice=choice))
 
     def _play(self, dialogue: Dialogue) -> None:
-        run = self.service.storage.active_run(self.participant, dialogue_id=dialogue.id)
+        turn = self.service.open(self.participant, dialogue, locale=self.locale)
         self.say()
-        if run is None:
-            self.say(
-                self.t(
-                    "dialogue.intro",
-                    title=localize(dialogue.title, self.locale),
-                    summary=localize(dialogue.summary, self.locale),
-                )
-            )
-            turn = self.service.start(self.participant, dialogue, locale=self.locale)
+        title = localize(dialogue.title, self.locale)
+        if turn.started:
+            self.say(self.t("dialogue.intro", title=title, summary=localize(dialogue.summary, self.locale)))
         else:
-            self.say(self.t("terminal.resuming", title=localize(dialogue.title, self.locale)))
-            turn = self.service.send(self.participant, run, ResumeInput())
+            self.say(self.t("terminal.resuming", title=title))
         pending = self._show(turn.outputs)
         try:
             while pending is not None:
-                run = self.service.storage.get_run(turn.run_id)
-                turn = self.service.send(self.participant, run, self._read(pending))
+                turn = self.service.input(self.participant, turn.run_id, self._read(pending))
                 pending = self._show(turn.outputs) or pending
                 if turn.state.finished:
                     return

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from ..storage import Storage
+from ..storage.rows import AuditEntry, Cohort, CohortCounts
 
 NAME = re.compile(r"[\w.-]{1,40}")
 CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+KINDS = ("invite", "facilitator")
 
 
 @dataclass(frozen=True)
 class Joined:
     kind: str
     """invite (now a member) or facilitator (now facilitating)."""
-    cohort: dict[str, Any]
+    cohort: Cohort
     new: bool
 
 
@@ -32,47 +33,80 @@ class Cohorts:
         """Telegram user ids, as text."""
 
     def is_admin(self, participant_id: int) -> bool:
-        row = self.storage.get_participant(participant_id)
-        return row["platform"] == "telegram" and row["external_id"] in self.admins
+        row = self.storage.participants.get(participant_id)
+        return row is not None and row.platform == "telegram" and row.external_id in self.admins
 
-    def create(self, name: str, created_by: str) -> dict[str, Any]:
+    def create(self, name: str, created_by: str) -> Cohort:
         """A new cohort; ValueError with a reason an administrator understands."""
         if not NAME.fullmatch(name):
             raise ValueError("name")
-        if self.storage.cohort_by_name(name) is not None:
+        if self.storage.cohorts.by_name(name) is not None:
             raise ValueError("exists")
-        return self.storage.create_cohort(name, created_by)
+        return self.storage.cohorts.create(name, created_by)
 
     def use_code(self, participant_id: int, code: str) -> Joined | None:
         """A /start payload: join as participant or become facilitator; None for unknown codes."""
         if not CODE.fullmatch(code):
             return None
-        found = self.storage.cohort_by_code(code)
+        found = self.storage.cohorts.by_code(code)
         if found is None:
             return None
         cohort, kind = found
         if kind == "invite":
-            return Joined(kind, cohort, self.storage.join(cohort["id"], participant_id))
-        return Joined(kind, cohort, self.storage.add_facilitator(cohort["id"], participant_id))
+            return Joined(kind, cohort, self.storage.cohorts.join(cohort.id, participant_id))
+        return Joined(kind, cohort, self.storage.cohorts.add_facilitator(cohort.id, participant_id))
 
-    def visible(self, participant_id: int) -> list[dict[str, Any]]:
+    def visible(self, participant_id: int) -> list[Cohort]:
         """The cohorts this person may see: all for administrators, their own for facilitators."""
         if self.is_admin(participant_id):
-            return self.storage.cohorts()
-        return self.storage.facilitated(participant_id)
+            return self.storage.cohorts.all()
+        return self.storage.cohorts.facilitated(participant_id)
 
     def may_see(self, participant_id: int, cohort_id: int) -> bool:
-        return self.is_admin(participant_id) or self.storage.is_facilitator(participant_id, cohort_id)
+        return self.is_admin(participant_id) or self.storage.cohorts.is_facilitator(participant_id, cohort_id)
+
+    def facilitates(self, participant_id: int, cohort_id: int) -> bool:
+        return self.storage.cohorts.is_facilitator(participant_id, cohort_id)
 
     def is_staff(self, participant_id: int) -> bool:
-        return self.is_admin(participant_id) or bool(self.storage.facilitated(participant_id))
+        return self.is_admin(participant_id) or bool(self.storage.cohorts.facilitated(participant_id))
 
-    def find_visible(self, participant_id: int, name: str) -> dict[str, Any] | None:
+    def find_visible(self, participant_id: int, name: str) -> Cohort | None:
         """A cohort by name, only if this person may see it (so a name reveals nothing)."""
-        cohort = self.storage.cohort_by_name(name)
-        if cohort is None or not self.may_see(participant_id, cohort["id"]):
+        cohort = self.storage.cohorts.by_name(name)
+        if cohort is None or not self.may_see(participant_id, cohort.id):
             return None
         return cohort
+
+    def get_visible(self, participant_id: int, cohort_id: int) -> Cohort | None:
+        """A cohort by id (from a button), only if this person may see it."""
+        if not self.may_see(participant_id, cohort_id):
+            return None
+        return self.storage.cohorts.get(cohort_id)
+
+    # ---- for administrators -----------------------------------------------------------------
+
+    def by_name(self, name: str) -> Cohort | None:
+        """Any cohort by name: for administrators and operators only (callers check)."""
+        return self.storage.cohorts.by_name(name)
+
+    def with_counts(self) -> list[CohortCounts]:
+        return self.storage.cohorts.with_counts()
+
+    def change_code(self, cohort: Cohort, kind: str, *, renew: bool) -> Cohort:
+        """Replace (renew) or withdraw (revoke) a cohort's invitation or facilitator link."""
+        if kind not in KINDS:
+            raise ValueError(kind)
+        if renew:
+            self.storage.cohorts.renew_code(cohort.id, kind)
+        else:
+            self.storage.cohorts.revoke_code(cohort.id, kind)
+        changed = self.storage.cohorts.get(cohort.id)
+        assert changed is not None
+        return changed
+
+    def audit_log(self, limit: int = 50) -> list[AuditEntry]:
+        return self.storage.cohorts.audit_log(limit)
 
 
 def deep_link(bot_username: str, code: str | None) -> str | None:

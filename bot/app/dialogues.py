@@ -1,4 +1,4 @@
-"""The imperative shell around the engine: load a run, step it, store it, return the outputs.
+"""Private dialogue runs: load a run, step it in the engine, store the result, return the outputs.
 
 Both the terminal and Telegram go through here, so every rule about storing lives in one
 place: what the participant gave is committed before the outputs are returned (and so before
@@ -7,10 +7,10 @@ they are shown), and nothing they write is kept without their consent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..engine import (
+    ChoiceInput,
     Course,
     Dialogue,
     Input,
@@ -19,10 +19,14 @@ from ..engine import (
     RunState,
     SaveReflection,
     SaveStance,
+    StanceInput,
     StartInput,
+    TextInput,
     step,
 )
-from ..storage import Reflection, Run, StanceRecord, Storage
+from ..storage import Storage
+from ..storage.rows import Run
+from ..storage.runs import Source
 
 
 @dataclass(frozen=True)
@@ -41,37 +45,107 @@ class Turn:
     dialogue: Dialogue
     outputs: list[Output]
     state: RunState
+    started: bool = False
+    """A new run began with this turn (the shell may introduce the dialogue first)."""
 
 
-class Service:
+@dataclass(frozen=True)
+class Press:
+    """A button of a step: a choice (option index) or a rating (1-5), for a run and node."""
+
+    kind: str
+    run: int
+    node: str
+    value: int
+
+
+class Dialogues:
     def __init__(self, course: Course, storage: Storage):
         self.course = course
         self.storage = storage
         self._unkept: dict[int, RunState] = {}
         """Full states of runs whose participant has not consented; only a redacted copy is stored."""
 
-    # ---- dialogues ------------------------------------------------------------------------
-
     def dialogue(self, dialogue_id: str) -> Dialogue | None:
         return self.course.get(dialogue_id)
 
+    # ---- starting and resuming ------------------------------------------------------------
+
     def start(self, participant_id: int, dialogue: Dialogue, *, locale: str = "en", chat: str | None = None) -> Turn:
-        visit = self.storage.visits(participant_id, dialogue.id) + 1
+        visit = self.storage.runs.visits(participant_id, dialogue.id) + 1
         state, outputs = step(dialogue, None, StartInput(locale=locale, visit=visit))
         assert state is not None
-        kept = self.storage.has_consent(participant_id)
-        run_id = self.storage.start_run(
-            participant_id, dialogue.id, dialogue.version, _stored_state(state, kept), visit=visit, chat=chat
+        kept = self.storage.participants.has_consent(participant_id)
+        participant = self.storage.participants.get(participant_id)
+        run = self.storage.runs.start(
+            participant_id,
+            dialogue.id,
+            dialogue.version,
+            _stored_state(state, kept),
+            visit=visit,
+            chat=chat,
+            cohort_id=participant.cohort_id if participant else None,
         )
-        self._save(run_id, participant_id, state, outputs, kept)
-        return Turn(run_id, dialogue, outputs, state)
+        self._save(run, state, outputs, kept)
+        return Turn(run.id, dialogue, outputs, state, started=True)
+
+    def open(self, participant_id: int, dialogue: Dialogue, *, locale: str = "en", chat: str | None = None) -> Turn:
+        """The dialogue's run in progress, shown again, or a new run."""
+        run = self.storage.runs.active(participant_id, chat=chat, dialogue_id=dialogue.id)
+        if run is not None:
+            return self.send(participant_id, run, ResumeInput())
+        return self.start(participant_id, dialogue, locale=locale, chat=chat)
 
     def current(self, participant_id: int, *, chat: str | None = None) -> Run | None:
-        return self.storage.active_run(participant_id, chat=chat)
+        """The participant's most recently used run in progress."""
+        return self.storage.runs.active(participant_id, chat=chat)
+
+    def current_dialogue(self, participant_id: int, *, chat: str | None = None) -> Dialogue | None:
+        run = self.current(participant_id, chat=chat)
+        return self.dialogue(run.dialogue_id) if run else None
 
     def state_of(self, run: Run) -> RunState:
         """The run's full state (for a participant without consent, the one kept in memory)."""
         return self._unkept.get(run.id) or RunState.from_dict(run.state)
+
+    # ---- inputs ---------------------------------------------------------------------------
+
+    def answer(
+        self,
+        participant_id: int,
+        text: str,
+        *,
+        chat: str | None = None,
+        update_id: int | None = None,
+        source: Source | None = None,
+    ) -> Turn | None:
+        """A written answer for the run in progress; None when no run is in progress."""
+        run = self.current(participant_id, chat=chat)
+        if run is None:
+            return None
+        return self.send(participant_id, run, TextInput(text), update_id=update_id, source=source)
+
+    def press(
+        self, participant_id: int, chat: str | None, press: Press, *, update_id: int | None = None
+    ) -> Turn | None:
+        """A step's button: only for the presser's own current run, and only while that step is
+        current. None for anything else (an outdated or forged button)."""
+        run = self.storage.runs.get(press.run)
+        if run is None or run.participant_id != participant_id or run.status != "active":
+            return None
+        current = self.current(participant_id, chat=chat)
+        state = self.state_of(run)
+        if current is None or current.id != run.id or state.node != press.node or state.probing:
+            return None
+        event = ChoiceInput(press.value) if press.kind == "choice" else StanceInput(press.value)
+        return self.send(participant_id, run, event, update_id=update_id)
+
+    def input(self, participant_id: int, run_id: int, event: Input) -> Turn:
+        """An input for a run by its id (a shell that keeps the run's id between inputs)."""
+        run = self.storage.runs.get(run_id)
+        if run is None:
+            raise LookupError(f"run {run_id} is gone")
+        return self.send(participant_id, run, event)
 
     def send(
         self,
@@ -80,7 +154,7 @@ class Service:
         event: Input,
         *,
         update_id: int | None = None,
-        source: tuple[str, int] | None = None,
+        source: Source | None = None,
     ) -> Turn:
         """Apply one input to a run and store the result before returning what to show.
 
@@ -93,73 +167,65 @@ class Service:
             raise LookupError(f"dialogue {run.dialogue_id} is no longer in the content")
         state = self.state_of(run)
         new_state, outputs = step(dialogue, state, event)
-
         assert new_state is not None
         if new_state != state:
-            kept = self.storage.has_consent(participant_id)
-            self._save(run.id, participant_id, new_state, outputs, kept, update_id=update_id, source=source)
+            kept = self.storage.participants.has_consent(participant_id)
+            self._save(run, new_state, outputs, kept, update_id=update_id, source=source)
         elif isinstance(event, ResumeInput):
-            self.storage.touch_run(run.id)  # the run resumed becomes the participant's current one
+            self.storage.runs.touch(run.id)
         return Turn(run.id, dialogue, outputs, new_state)
 
     def _save(
         self,
-        run_id: int,
-        participant_id: int,
+        run: Run,
         state: RunState,
-        outputs: Sequence[Output],
+        outputs: list[Output],
         kept: bool,
         *,
         update_id: int | None = None,
-        source: tuple[str, int] | None = None,
+        source: Source | None = None,
     ) -> None:
-        chat, message_id = source or (None, None)
         if kept:
-            self._unkept.pop(run_id, None)
-            reflections = [
-                Reflection(o.node, o.question, o.answer, o.move, o.probe, chat, message_id)
-                for o in outputs
-                if isinstance(o, SaveReflection)
-            ]
-            stances = [StanceRecord(o.node, o.phase, o.claim, o.value) for o in outputs if isinstance(o, SaveStance)]
+            self._unkept.pop(run.id, None)
         else:
-            self._unkept[run_id] = state
-            reflections, stances = [], []
-        self.storage.save_step(
-            run_id,
+            self._unkept[run.id] = state
+        self.storage.runs.save_step(
+            run,
             _stored_state(state, kept),
             finished=state.finished,
-            reflections=reflections,
-            stances=stances,
+            reflections=[o for o in outputs if isinstance(o, SaveReflection)] if kept else [],
+            stances=[o for o in outputs if isinstance(o, SaveStance)] if kept else [],
+            source=source,
             update_id=update_id,
         )
 
     def edit_answer(self, participant_id: int, chat: str, message_id: int, answer: str) -> bool:
         """An answer was edited where it was written: update the reflection, keep the old version."""
-        row = self.storage.reflection_by_message(participant_id, chat, message_id)
+        row = self.storage.runs.reflection_by_message(participant_id, chat, message_id)
         if row is None or not answer.strip():
             return False
-        run = self.storage.get_run(row["run_id"])
+        run = self.storage.runs.get(row.run_id)
+        assert run is not None
         state = RunState.from_dict(run.state)
         items = list(state.answers)
         for i, item in enumerate(items):
-            if item.question == row["question"] and item.answer == row["answer"]:
+            if item.question == row.question and item.answer == row.answer:
                 items[i] = replace(item, answer=answer)
                 break
-        self.storage.edit_reflection(row["id"], answer, run_state=replace(state, answers=tuple(items)).to_dict())
+        run_state = replace(state, answers=tuple(items)).to_dict() if run.group_session_id is None else None
+        self.storage.runs.edit_reflection(row, answer, run_state=run_state)
         return True
 
-    def forget(self, participant_id: int) -> dict[str, int]:
-        for run in self.storage.runs(participant_id):
+    def drop_memory(self, participant_id: int) -> None:
+        """Forget the in-memory states of a participant's runs (after /forget)."""
+        for run in self.storage.runs.of(participant_id):
             self._unkept.pop(run.id, None)
-        return self.storage.forget(participant_id)
 
     # ---- overview -------------------------------------------------------------------------
 
     def menu(self, participant_id: int) -> list[MenuEntry]:
-        runs = [r for r in self.storage.runs(participant_id) if r.group_session_id is None]
+        runs = [r for r in self.storage.runs.of(participant_id) if r.group_session_id is None]
         entries = []
-
         for dialogue in self.course.dialogues:
             mine = [r for r in runs if r.dialogue_id == dialogue.id]
             done = sum(r.status == "finished" for r in mine)

@@ -1,6 +1,6 @@
 """Exports and reports for a scope of cohorts: query storage, build records, write a format, audit.
 
-The formats themselves are pure functions in bot/exports/ and bot/report.py; this module is the
+The formats themselves are pure functions in bot/exports/ and bot/reports/; this module is the
 thin imperative layer both the Telegram and the CLI shells call, so both audit the same way.
 Rows stream from SQLite to the output, so a large export is never held in memory.
 """
@@ -12,20 +12,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, BinaryIO
 
+from ..clock import utc_now
 from ..engine import Course
 from ..engine.step import localize
 from ..exports import bundle, csv_export, json_export, xapi
-from ..exports.records import (
-    PortfolioEntry,
-    ReflectionRecord,
-    participant_label,
-    portfolio_entries,
-    reflection_record,
-    run_record,
-)
+from ..exports.records import PortfolioEntry, ReflectionRecord, participant_label
 from ..reports import chart
 from ..reports import overview as report
-from ..storage import Storage, utc_now
+from ..storage import Storage
+from ..storage.rows import Cohort, Reflection
+from .records import portfolio_entries, reflection_record, run_record
 
 FORMATS = {"csv": ".csv", "json": ".json", "xapi": ".xapi.json", "zip": ".zip"}
 XAPI_HOMEPAGE = "https://t.me"
@@ -50,7 +46,7 @@ def filename(cohort: str, fmt: str, generated: str) -> str:
 
 
 def records(storage: Storage, course: Course, scope: Scope, locale: str = "en") -> Iterator[ReflectionRecord]:
-    for row in storage.reflection_rows(scope.cohort_ids, **scope.filters()):
+    for row in storage.exports.answers(scope.cohort_ids, **scope.filters()):
         yield reflection_record(row, course, locale)
 
 
@@ -79,7 +75,7 @@ def export(
         elif fmt == "json":
             count = json_export.write_json(rows, text, scope=_scope_dict(storage, scope), generated=generated)
         elif fmt == "xapi":
-            runs = (run_record(r) for r in storage.cohort_run_rows(scope.cohort_ids, **scope.filters()))
+            runs = (run_record(r) for r in storage.exports.runs(scope.cohort_ids, **scope.filters()))
             titles = {d.id: localize(d.title, locale) for d in course.dialogues}
             count = xapi.write_xapi(
                 rows, runs, text, activity_base=xapi_base, homepage=XAPI_HOMEPAGE, language=locale, titles=titles
@@ -88,12 +84,12 @@ def export(
             raise ValueError(f"unknown format {fmt!r}")
         text.flush()
         text.detach()
-    storage.record_audit(actor, f"export:{fmt}", _scope_dict(storage, scope), count)
+    storage.cohorts.record_audit(actor, f"export:{fmt}", _scope_dict(storage, scope), count)
     return count
 
 
 def _scope_dict(storage: Storage, scope: Scope) -> dict[str, Any]:
-    names = [c["name"] for i in scope.cohort_ids if (c := storage.cohort(i))]
+    names = [c.name for i in scope.cohort_ids if (c := storage.cohorts.get(i))]
     return {
         **{k: v for k, v in asdict(scope).items() if v is not None},
         "cohort_ids": list(scope.cohort_ids),
@@ -106,26 +102,24 @@ def _portfolios(
 ) -> Iterator[tuple[str, list[PortfolioEntry]]]:
     """One participant at a time: their runs, answers and ratings within the scope."""
     by_participant: dict[int, str] = {}
-    for row in storage.reflection_rows(scope.cohort_ids, **scope.filters()):
-        by_participant.setdefault(
-            row["participant_id"], participant_label(row["participant_id"], row["participant_name"])
-        )
+    for row in storage.exports.answers(scope.cohort_ids, **scope.filters()):
+        by_participant.setdefault(row.participant_id, participant_label(row.participant_id, row.participant_name))
     for participant_id, label in by_participant.items():
         reflections = [
             r
-            for r in storage.reflections(participant_id)
-            if r["cohort_id"] in scope.cohort_ids and _in_scope(r, scope, "created")
+            for r in storage.runs.reflections(participant_id)
+            if r.cohort_id in scope.cohort_ids and _in_scope(r, scope)
         ]
-        run_ids = {r["run_id"] for r in reflections}
-        runs = [r for r in storage.run_rows(participant_id) if r["id"] in run_ids]
-        stances = [s for s in storage.stances(participant_id) if s["run_id"] in run_ids]
+        run_ids = {r.run_id for r in reflections}
+        runs = [r for r in storage.runs.of(participant_id) if r.id in run_ids]
+        stances = [s for s in storage.runs.stances(participant_id) if s.run_id in run_ids]
         yield label, portfolio_entries(course, runs, reflections, stances, locale)
 
 
-def _in_scope(row: dict[str, Any], scope: Scope, time_column: str) -> bool:
-    if scope.dialogue_id is not None and row["dialogue_id"] != scope.dialogue_id:
+def _in_scope(row: Reflection, scope: Scope) -> bool:
+    if scope.dialogue_id is not None and row.dialogue_id != scope.dialogue_id:
         return False
-    return scope.since is None or row[time_column] >= scope.since
+    return scope.since is None or row.created >= scope.since
 
 
 @dataclass(frozen=True)
@@ -136,13 +130,25 @@ class Report:
     chart: bytes
 
 
-def cohort_report(
-    storage: Storage, course: Course, cohort: dict[str, Any], *, actor: str, t: Callable[..., str], locale: str = "en"
-) -> Report:
+def cohort_report(storage: Storage, course: Course, cohort: Cohort, *, actor: str, locale: str = "en") -> Report:
     """The overview of one cohort, its chart, and the audit record that it was viewed."""
-    scope = Scope((cohort["id"],))
-    runs = [run_record(r) for r in storage.cohort_run_rows(scope.cohort_ids)]
+    scope = Scope((cohort.id,))
+    runs = [run_record(r) for r in storage.exports.runs(scope.cohort_ids)]
     reflections = list(records(storage, course, scope, locale))
     view = report.overview(runs, reflections, course, locale)
-    storage.record_audit(actor, "report", _scope_dict(storage, scope), len(reflections))
-    return Report(view, report.overview_text(view, t), report.overview_markdown(view), chart.stance_chart_png(view))
+    storage.cohorts.record_audit(actor, "report", _scope_dict(storage, scope), len(reflections))
+    return Report(view, report.overview_text(view), report.overview_markdown(view), chart.stance_chart_png(view))
+
+
+class Exports:
+    """The export use cases over one storage, for the shells (which never hold storage themselves)."""
+
+    def __init__(self, storage: Storage, course: Course):
+        self.storage = storage
+        self.course = course
+
+    def export(self, scope: Scope, fmt: str, out: BinaryIO, **options: Any) -> int:
+        return export(self.storage, self.course, scope, fmt, out, **options)
+
+    def cohort_report(self, cohort: Cohort, *, actor: str, locale: str = "en") -> Report:
+        return cohort_report(self.storage, self.course, cohort, actor=actor, locale=locale)

@@ -1,31 +1,41 @@
 """Group sessions: one dialogue run by a whole group, each member's answers kept as their own.
 
 The group shares one position in the dialogue (engine.advance_group), moved on by a facilitator.
-Members answer open questions by replying and rate claims in polls; each answer and vote goes
-into that member's own run of the session, so portfolios, exports and overviews include it.
-Nothing here knows Telegram: bot/telegram/groups.py posts and reads the messages.
+Members answer open questions by replying and rate claims in polls; the engine decides what each
+reply stores and whether it gets a follow-up (engine.member_answer, the same rule as in private),
+and each answer and vote goes into that member's own run of the session, so portfolios, exports
+and overviews include it. Nothing here knows Telegram.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
-from ..engine import Course, Dialogue, Output, RunState, advance_group
-from ..engine.probes import is_thin
-from ..engine.step import render_text
-from ..exports.records import run_record
+from ..engine import (
+    Course,
+    Dialogue,
+    Notice,
+    Output,
+    Question,
+    RunState,
+    SaveReflection,
+    advance_group,
+    member_answer,
+    stance_vote,
+)
 from ..reports.overview import Overview, overview
-from ..storage import Reflection, StanceRecord, Storage
+from ..storage import Storage
+from ..storage.rows import GroupMessage, GroupSession
+from .records import run_record
 
 
 @dataclass(frozen=True)
 class Answered:
-    """What became of a member's reply: stored or not, and whether to ask the follow-up."""
+    """What became of a member's reply: stored or not, and the follow-up to ask them, if any."""
 
     stored: bool
     needs_consent: bool = False
-    probe: str | None = None
+    probe: Question | None = None
 
 
 @dataclass(frozen=True)
@@ -43,11 +53,13 @@ class GroupSessions:
         self.storage = storage
         self.course = course
 
-    def dialogue(self, session: dict[str, Any]) -> Dialogue:
-        dialogue = self.course.get(session["dialogue_id"])
+    def dialogue(self, session: GroupSession) -> Dialogue:
+        dialogue = self.course.get(session.dialogue_id)
         if dialogue is None:
-            raise LookupError(f"dialogue {session['dialogue_id']} is no longer in the content")
+            raise LookupError(f"dialogue {session.dialogue_id} is no longer in the content")
         return dialogue
+
+    # ---- the session's course -------------------------------------------------------------
 
     def start(
         self,
@@ -57,69 +69,132 @@ class GroupSessions:
         cohort_id: int | None,
         started_by: int,
         locale: str = "en",
-    ) -> tuple[dict[str, Any], list[Output]]:
+    ) -> tuple[GroupSession, list[Output]]:
         state, outputs = advance_group(dialogue, None, locale=locale)
-
-        session_id = self.storage.start_group_session(
+        session = self.storage.groups.start(
             chat, thread, cohort_id, dialogue.id, dialogue.version, state.to_dict(), started_by
         )
-        return self.storage.group_session(session_id), outputs
+        return session, outputs
 
-    def next(self, session: dict[str, Any], choice: int | None = None) -> tuple[dict[str, Any], list[Output]]:
+    def get(self, session_id: int) -> GroupSession | None:
+        return self.storage.groups.get(session_id)
+
+    def open_in(self, chat: str, thread: int | None = None) -> GroupSession | None:
+        return self.storage.groups.open_in(chat, thread)
+
+    def next(self, session: GroupSession, choice: int | None = None) -> tuple[GroupSession, list[Output]]:
         """Move the group past the current step (a choice goes the way the group decided)."""
-        state = RunState.from_dict(session["state"])
-        new, outputs = advance_group(self.dialogue(session), state, choice)
-        self.storage.update_group_session(session["id"], state=new.to_dict())
-        return self.storage.group_session(session["id"]), outputs
+        new, outputs = advance_group(self.dialogue(session), RunState.from_dict(session.state), choice)
+        self.storage.groups.update(session.id, state=new.to_dict())
+        return self._reload(session), outputs
 
-    def answer(
-        self, session: dict[str, Any], asked: dict[str, Any], participant_id: int, text: str, chat: str, message_id: int
-    ) -> Answered:
-        """A member replied to a question (or to their follow-up)."""
-        if not self.storage.has_consent(participant_id):
-            return Answered(False, needs_consent=True)
-        probe = asked["kind"] == "probe"
-        run = self.storage.member_run(session, participant_id)
-        self.storage.add_group_reflection(
-            run, Reflection(asked["node_id"], asked["question"], text, asked["move"], probe, chat, message_id)
-        )
-        if probe or not is_thin(text):
-            return Answered(True)
-        node = self.dialogue(session).node(asked["node_id"])
-        follow_up = getattr(node, "probe", None)
-        if follow_up is None or self.storage.probe_asked(session["id"], participant_id, node.id):
-            return Answered(True)
-        return Answered(True, probe=render_text(follow_up, RunState.from_dict(session["state"])))
+    def set_paused(self, session: GroupSession, paused: bool) -> None:
+        self.storage.groups.update(session.id, status="paused" if paused else "active")
 
-    def vote(self, session: dict[str, Any], poll: dict[str, Any], participant_id: int, options: list[int]) -> bool:
-        """A member's vote in a stance poll (an empty list: the vote was retracted). Stored?"""
-        if poll["phase"] is None:
-            return False  # a choice poll: only its tally counts, read when the facilitator moves on
-        if not self.storage.has_consent(participant_id):
-            return False
-        run = self.storage.member_run(session, participant_id)
-        stance = StanceRecord(poll["node_id"], poll["phase"], poll["question"], options[0] + 1) if options else None
-        self.storage.set_group_stance(run, stance, poll["phase"])
-        return True
+    def set_control(self, session: GroupSession, message_id: int | None) -> None:
+        """The message with the Next and End buttons for the current step."""
+        self.storage.groups.update(session.id, control_message=message_id)
 
-    def end(self, session: dict[str, Any]) -> Summary:
-        self.storage.end_group_session(session["id"])
+    def current_count(self, session: GroupSession) -> int:
+        """Answers to the current step so far (follow-ups not counted)."""
+        return self.storage.groups.answer_counts(session.id).get(session.node, 0)
+
+    def polls_now(self, session: GroupSession) -> list[GroupMessage]:
+        """The polls of the current step, to close when the group moves on."""
+        return self.storage.groups.polls_at(session.id, session.node)
+
+    def end(self, session: GroupSession) -> Summary:
+        self.storage.groups.end(session.id)
         return self.summary(session)
 
-    def summary(self, session: dict[str, Any]) -> Summary:
+    def summary(self, session: GroupSession) -> Summary:
         dialogue = self.dialogue(session)
-        counts = self.storage.group_answer_counts(session["id"])
-        asked = {
-            row["node_id"]: row["question"]
-            for row in self.storage.db["group_messages"].rows_where(
-                "session_id = ? and kind = 'question'", [session["id"]], order_by="at"
-            )
-        }
+        counts = self.storage.groups.answer_counts(session.id)
+        asked = {row.node_id: row.question or "" for row in self.storage.groups.questions(session.id) if row.node_id}
         order = [n for n in dialogue.nodes if n in asked]
-        runs = [run_record(r) for r in self.storage.group_run_rows(session["id"])]
-        view = overview(runs, [], _single(self.course, dialogue))
+        runs = [run_record(r) for r in self.storage.exports.group_runs(session.id)]
+        view = overview(runs, [], replace(self.course, dialogues=(dialogue,)))
         return Summary(len(runs), {n: counts.get(n, 0) for n in order}, {n: asked[n] for n in order}, view)
 
+    # ---- the bot's messages -----------------------------------------------------------------
 
-def _single(course: Course, dialogue: Dialogue) -> Course:
-    return Course(course.id, course.title, course.summary, course.outcomes, (dialogue,))
+    def posted(self, session: GroupSession, message_id: int, kind: str, **values: object) -> None:
+        """A message of the bot that later updates refer to: a question, a probe, a poll, a notice."""
+        self.storage.groups.record_message(session.chat, message_id, session.id, kind, **values)
+
+    def asked_by(self, chat: str, message_id: int) -> tuple[GroupSession, GroupMessage] | None:
+        """The session and question (or follow-up) a reply in a group answers, if it answers one."""
+        asked = self.storage.groups.message(chat, message_id)
+        if asked is None or asked.kind not in ("question", "probe"):
+            return None
+        session = self.storage.groups.get(asked.session_id)
+        return (session, asked) if session is not None else None
+
+    def poll(self, poll_id: str) -> tuple[GroupSession, GroupMessage] | None:
+        poll = self.storage.groups.poll(poll_id)
+        session = self.storage.groups.get(poll.session_id) if poll else None
+        return (session, poll) if session is not None and poll is not None else None
+
+    # ---- members ------------------------------------------------------------------------------
+
+    def answer(
+        self, session: GroupSession, asked: GroupMessage, participant_id: int, text: str, source: tuple[str, int]
+    ) -> Answered:
+        """A member replied to a question (or to their follow-up)."""
+        if asked.kind == "probe" and asked.participant_id != participant_id:
+            return Answered(False)
+        if not self.storage.participants.has_consent(participant_id):
+            return Answered(False, needs_consent=True)
+        node_id = asked.node_id or ""
+        probed = self.storage.groups.sent_to(session.id, participant_id, "probe", node_id)
+        outputs = member_answer(
+            self.dialogue(session),
+            RunState.from_dict(session.state),
+            node_id,
+            asked.question or "",
+            text,
+            to_probe=asked.kind == "probe",
+            probed=probed,
+        )
+        saves = [o for o in outputs if isinstance(o, SaveReflection)]
+        if not saves:
+            return Answered(False)
+        run = self.storage.groups.member_run(session, participant_id)
+        self.storage.runs.add_answers(run, saves, source)
+        probe = next((o for o in outputs if isinstance(o, Question)), None)
+        return Answered(True, probe=probe)
+
+    def vote(self, session: GroupSession, poll: GroupMessage, participant_id: int, options: list[int]) -> bool:
+        """A member's vote in a stance poll (an empty list: the vote was retracted). Stored?"""
+        if poll.phase is None:
+            return False  # a choice poll: only its tally counts, read when the facilitator moves on
+        if not self.storage.participants.has_consent(participant_id):
+            return False
+        vote = stance_vote(poll.node_id or "", poll.phase, poll.question or "", options)
+        if isinstance(vote, Notice):
+            return False
+        run = self.storage.groups.member_run(session, participant_id)
+        self.storage.runs.vote(run, poll.phase, vote)
+        return True
+
+    def consent_notice_due(self, session: GroupSession, participant_id: int) -> bool:
+        """A member without consent is told once per session, never flooded."""
+        return not self.storage.groups.sent_to(session.id, participant_id, "consent")
+
+    # ---- the group changes --------------------------------------------------------------------
+
+    def move_chat(self, old: str, new: str) -> None:
+        self.storage.groups.move_chat(old, new)
+
+    def end_all_in(self, chat: str) -> list[int]:
+        """The bot was removed from a group: its sessions end; every answer is already stored."""
+        ended = []
+        for session in self.storage.groups.all_open_in(chat):
+            self.storage.groups.end(session.id)
+            ended.append(session.id)
+        return ended
+
+    def _reload(self, session: GroupSession) -> GroupSession:
+        fresh = self.storage.groups.get(session.id)
+        assert fresh is not None
+        return fresh

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sqlite3
-from dataclasses import dataclass
-from pathlib import Path
 
 from .. import paths
+from ..app.health import Finding, examine_database
 from ..config import Settings
 from ..content.loader import check_content
 from ..content.prompts import check_prompts
-from ..storage import MIGRATIONS
-
-
-@dataclass(frozen=True)
-class Finding:
-    ok: bool
-    what: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"[{'ok' if self.ok else 'PROBLEM'}] {self.what}: {self.detail}"
 
 
 def examine(settings: Settings) -> list[Finding]:
-    return [*_content(settings), *_database(settings.db), _token(settings)]
+    return [*_content(settings), *examine_database(settings.db), _token(settings)]
 
 
 def _content(settings: Settings) -> list[Finding]:
@@ -38,56 +24,6 @@ def _content(settings: Settings) -> list[Finding]:
         Finding(not prompts, "prompts", f"{settings.prompts}: {len(prompts)} error(s)"),
     ]
     return found + [Finding(False, "  ", str(p)) for p in (content + prompts)[:20]]
-
-
-def _database(path: Path) -> list[Finding]:
-    if not path.exists():
-        writable = path.resolve().parent
-        ok = writable.is_dir() and _can_write(writable)
-        return [
-            Finding(
-                ok,
-                "database",
-                f"{path} does not exist yet; it is created at the first start"
-                + ("" if ok else f", but {writable} is not writable"),
-            )
-        ]
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5)
-    except sqlite3.Error as exc:
-        return [Finding(False, "database", f"{path} cannot be opened for writing: {exc}")]
-    try:
-        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        writable = _try_write(conn)
-    finally:
-        conn.close()
-    expected = len(MIGRATIONS)
-    if version < expected:
-        schema = Finding(True, "schema", f"version {version}; {expected - version} migration(s) run at the next start")
-    elif version > expected:
-        schema = Finding(False, "schema", f"version {version} is newer than this Elenchus ({expected}): upgrade it")
-    else:
-        schema = Finding(True, "schema", f"version {version}, all migrations applied")
-    return [
-        Finding(integrity == "ok", "database integrity", f"{path}: {integrity}"),
-        schema,
-        Finding(writable is None, "database writable", writable or "yes"),
-    ]
-
-
-def _try_write(conn: sqlite3.Connection) -> str | None:
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("CREATE TABLE IF NOT EXISTS _doctor_probe (x)")
-        conn.execute("ROLLBACK")
-        return None
-    except sqlite3.Error as exc:
-        return f"no: {exc}"
-
-
-def _can_write(folder: Path) -> bool:
-    return os.access(folder, os.W_OK)
 
 
 def _token(settings: Settings) -> Finding:

@@ -96,19 +96,18 @@ def _print_problems(problems: list[Problem]) -> None:
 
 
 def _play(args: argparse.Namespace, settings: Settings) -> int:
-    from ..app.dialogues import Service
-    from ..storage import Storage
+    from ..app.services import Services
     from ..terminal import Terminal
 
     loaded = _load(settings)
     if loaded is None:
         return 1
     course, prompts = loaded
-    storage = Storage(settings.db)
+    services = Services.open(settings.db, course)
     try:
         locale = prompts.locale_for(args.lang, os.environ.get("LANG"))
         terminal = Terminal(
-            Service(course, storage),
+            services,
             prompts,
             sys.stdin,
             sys.stdout,
@@ -118,7 +117,7 @@ def _play(args: argparse.Namespace, settings: Settings) -> int:
         )
         return terminal.run(args.dialogue)
     finally:
-        storage.close()
+        services.close()
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
@@ -175,8 +174,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     from telegram.error import InvalidToken, TelegramError
 
-    from ..app.dialogues import Service
-    from ..storage import Storage
+    from ..app.services import Services
     from ..telegram.app import run, setup_logging
 
     overrides = {k: v for k, v in vars(args).items() if k in _RUN_OPTIONS and v is not None}
@@ -195,9 +193,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     setup_logging(settings)
-    storage = Storage(settings.db)
+    services = Services.open(settings.db, loaded[0], settings.admins)
     try:
-        run(settings, Service(loaded[0], storage), loaded[1])
+        run(settings, services, loaded[1])
     except InvalidToken:
         print("elenchus: Telegram refused TELEGRAM_BOT_TOKEN. Check it with @BotFather.", file=sys.stderr)
         return 1
@@ -206,7 +204,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"elenchus: the bot stopped: {type(exc).__name__}: {reason}", file=sys.stderr)
         return 1
     finally:
-        storage.close()
+        services.close()
     return 0
 
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from ..config import Settings
 
 if TYPE_CHECKING:  # the CLI parses arguments for every command; these load only when used
+    from ..app.services import Services
     from ..content.prompts import Prompts
     from ..engine import Course
-    from ..storage import Storage
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -38,14 +38,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings, course: Course, prompts: Prompts) -> int:
     global exporting
     from ..app import exporting  # the export stack (and its chart library) only when it is used
-    from ..storage import Storage
+    from ..app.services import Services
 
-    storage = Storage(settings.db)
+    services = Services.open(settings.db, course, settings.admins)
     try:
         handler = {"cohort": _cohort, "export": _export, "report": _report, "audit": _audit}[args.command]
-        return handler(args, settings, storage, course, prompts)
+        return handler(args, settings, services, prompts)
     finally:
-        storage.close()
+        services.close()
 
 
 def _actor() -> str:
@@ -57,15 +57,15 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _cohort(args, settings: Settings, storage: Storage, course, prompts) -> int:
-    from ..app.cohorts import Cohorts
-
-    cohorts = Cohorts(storage, settings.admins)
+def _cohort(args, settings: Settings, services: Services, prompts) -> int:
+    cohorts = services.cohorts
     if args.action == "list":
-        for row in storage.cohorts():
-            members = storage.db["memberships"].count_where("cohort_id = ?", [row["id"]])
-            leads = storage.db["facilitators"].count_where("cohort_id = ?", [row["id"]])
-            print(f"{row['name']}\t{members} participant(s)\t{leads} facilitator(s)\tcreated {row['created'][:10]}")
+        for counted in cohorts.with_counts():
+            row = counted.cohort
+            print(
+                f"{row.name}\t{counted.members} participant(s)\t{counted.facilitators} facilitator(s)"
+                f"\tcreated {row.created[:10]}"
+            )
         return 0
     if not args.name:
         return _fail(f"`elenchus cohort {args.action}` needs a cohort name.")
@@ -75,51 +75,45 @@ def _cohort(args, settings: Settings, storage: Storage, course, prompts) -> int:
         except ValueError as exc:
             reason = "it exists already" if str(exc) == "exists" else "use 1-40 letters, digits, . - or _"
             return _fail(f"cannot create cohort {args.name!r}: {reason}.")
-        print(f"created cohort {row['name']}")
-        return _print_links(storage.cohort(row["id"]), settings)
-    row = storage.cohort_by_name(args.name)
+        print(f"created cohort {row.name}")
+        return _print_links(row, settings)
+    row = cohorts.by_name(args.name)
     if row is None:
         return _fail(f"there is no cohort {args.name!r}. `elenchus cohort list` shows them.")
     if args.action in ("renew", "revoke"):
         kinds = [args.kind] if args.kind else ["invite", "facilitator"]
         for kind in kinds:
-            if args.action == "renew":
-                storage.renew_code(row["id"], kind)
-            else:
-                storage.revoke_code(row["id"], kind)
+            row = cohorts.change_code(row, kind, renew=args.action == "renew")
 
-        print(f"{args.action.removesuffix('e')}ed the {' and '.join(kinds)} link(s) of {row['name']}")
-    return _print_links(storage.cohort(row["id"]), settings)
+        print(f"{args.action.removesuffix('e')}ed the {' and '.join(kinds)} link(s) of {row.name}")
+    return _print_links(row, settings)
 
 
-def _print_links(row: dict, settings: Settings) -> int:
+def _print_links(row, settings: Settings) -> int:
     from ..app.cohorts import deep_link
 
     bot = settings.bot_username or "<your_bot_username>"
-    for label, column in (("participants", "invite_code"), ("facilitators", "facilitator_code")):
-        print(f"  invite {label}: {deep_link(bot, row[column]) or '(revoked)'}")
+    for label, code in (("participants", row.invite_code), ("facilitators", row.facilitator_code)):
+        print(f"  invite {label}: {deep_link(bot, code) or '(revoked)'}")
     if not settings.bot_username:
         print("  (set ELENCHUS_BOT_USERNAME to print complete links)")
     return 0
 
 
-def _export(args, settings: Settings, storage: Storage, course: Course, prompts: Prompts) -> int:
-    rows = [storage.cohort_by_name(name) for name in args.cohort]
+def _export(args, settings: Settings, services: Services, prompts: Prompts) -> int:
+    course = services.course
+    rows = [services.cohorts.by_name(name) for name in args.cohort]
     missing = [name for name, row in zip(args.cohort, rows, strict=True) if row is None]
     if missing:
         return _fail(f"no such cohort: {', '.join(missing)}.")
     if args.dialogue and course.get(args.dialogue) is None:
         return _fail(f"no such dialogue: {args.dialogue}.")
     scope = exporting.Scope(
-        tuple(r["id"] for r in rows), dialogue_id=args.dialogue, participant_id=args.participant, since=args.since
+        tuple(r.id for r in rows), dialogue_id=args.dialogue, participant_id=args.participant, since=args.since
     )
-    output = args.output or Path(
-        exporting.filename("+".join(r["name"] for r in rows), args.format, exporting.utc_now())
-    )
+    output = args.output or Path(exporting.filename("+".join(r.name for r in rows), args.format, exporting.utc_now()))
     with output.open("wb") as out:
-        count = exporting.export(
-            storage,
-            course,
+        count = services.exports.export(
             scope,
             args.format,
             out,
@@ -131,13 +125,13 @@ def _export(args, settings: Settings, storage: Storage, course: Course, prompts:
     return 0
 
 
-def _report(args, settings: Settings, storage: Storage, course: Course, prompts: Prompts) -> int:
-    row = storage.cohort_by_name(args.cohort)
+def _report(args, settings: Settings, services: Services, prompts: Prompts) -> int:
+    row = services.cohorts.by_name(args.cohort)
     if row is None:
         return _fail(f"no such cohort: {args.cohort}.")
-    result = exporting.cohort_report(storage, course, row, actor=_actor(), t=partial(prompts.t, locale="en"))
+    result = services.exports.cohort_report(row, actor=_actor())
     args.output.mkdir(parents=True, exist_ok=True)
-    stem = exporting.filename(row["name"], "csv", exporting.utc_now()).removesuffix(".csv")
+    stem = exporting.filename(row.name, "csv", exporting.utc_now()).removesuffix(".csv")
     (args.output / f"{stem}-overview.md").write_text(result.markdown, encoding="utf-8")
     (args.output / f"{stem}-stances.png").write_bytes(result.chart)
     print(result.text)
@@ -145,7 +139,7 @@ def _report(args, settings: Settings, storage: Storage, course: Course, prompts:
     return 0
 
 
-def _audit(args, settings: Settings, storage: Storage, course, prompts) -> int:
-    for row in reversed(storage.audit_log(1000)):
-        print(f"{row['at']}\t{row['actor']}\t{row['action']}\t{row['records']}\t{row['scope']}")
+def _audit(args, settings: Settings, services: Services, prompts) -> int:
+    for row in reversed(services.cohorts.audit_log(1000)):
+        print(f"{row.at}\t{row.actor}\t{row.action}\t{row.records}\t{row.scope}")
     return 0

@@ -18,6 +18,8 @@ NOTICE_KEYS = {
 
 STANCE_KEYS = {1: "stance.1", 2: "stance.2", 3: "stance.3", 4: "stance.4", 5: "stance.5"}
 PHASE_KEYS = {"before": "stance.before", "after": "stance.after"}
+MENU_STATUS_KEYS = {"new": "chat.menu_new", "active": "chat.menu_active", "done": "chat.menu_done"}
+"""Menu button labels in Telegram, by the run's status."""
 MENU_KEYS = {"new": "menu.new", "active": "menu.active", "done": "menu.done"}
 MENU_MARKS = {"new": " ", "active": "▸", "done": "✓"}
 

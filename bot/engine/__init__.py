@@ -1,6 +1,7 @@
 """The pure core: dialogues as data and one step function. Imports nothing from Telegram,
 SQLite, YAML or asyncio (a test enforces this)."""
 
+from .group import advance_group, member_answer, stance_vote
 from .model import Course, Dialogue, Source
 from .step import (
     Buttons,
@@ -22,7 +23,6 @@ from .step import (
     StanceQuestion,
     StartInput,
     TextInput,
-    advance_group,
     step,
 )
 
@@ -50,5 +50,7 @@ __all__ = [
     "StartInput",
     "TextInput",
     "advance_group",
+    "member_answer",
+    "stance_vote",
     "step",
 ]

@@ -218,11 +218,11 @@ class RunState:
 def step(dialogue: Dialogue, state: RunState | None, event: Input) -> tuple[RunState | None, list[Output]]:
     """Apply one input to a run. Returns the new state and what to show and store, in order."""
     if isinstance(event, StartInput):
-        return _start(dialogue, event.locale, event.visit, [])
+        return start_run(dialogue, event.locale, event.visit, [])
     if state is None:
         return None, [Notice("not_started")]
     if state.version != dialogue.version or state.node not in dialogue.nodes:
-        return _start(dialogue, state.locale, state.visit, [Notice("restarted")])
+        return start_run(dialogue, state.locale, state.visit, [Notice("restarted")])
     if state.finished:
         if isinstance(event, ResumeInput):
             return state, [_recap(dialogue, state), Finished()]
@@ -238,34 +238,11 @@ def step(dialogue: Dialogue, state: RunState | None, event: Input) -> tuple[RunS
     return _on_stance(dialogue, state, node, event)
 
 
-def advance_group(
-    dialogue: Dialogue, state: RunState | None, choice: int | None = None, locale: str = "en"
-) -> tuple[RunState, list[Output]]:
-    """A group session's shared position: start (state None), or move past the current step.
-
-    In a group nobody's single answer moves the dialogue on; the facilitator does ("Next"). A
-    choice is decided by the group (`choice`, e.g. a poll's winner; the first option when None).
-    Outputs are the same as for one participant, without anything to store.
-    """
-    if state is None:
-        return _start(dialogue, locale, 1, [])
-
-    if state.finished:
-        return state, [Notice("finished")]
-    node = dialogue.node(state.node)
-    if isinstance(node, Choose):
-        option = node.options[choice if choice is not None and 0 <= choice < len(node.options) else 0]
-        state = replace(state, vars={**state.vars, **option.set}, steps=state.steps + 1)
-        return _advance(dialogue, state, option.next, [])
-    state = replace(state, steps=state.steps + 1, probing=False)
-    return _advance(dialogue, state, node.next, [])  # type: ignore[union-attr]
-
-
-def _start(dialogue: Dialogue, locale: str, visit: int, out: list[Output]) -> tuple[RunState, list[Output]]:
+def start_run(dialogue: Dialogue, locale: str, visit: int, out: list[Output]) -> tuple[RunState, list[Output]]:
     state = RunState(
         dialogue=dialogue.id, version=dialogue.version, node=dialogue.start, locale=locale, visit=max(1, visit)
     )
-    return _advance(dialogue, state, dialogue.start, out)
+    return advance(dialogue, state, dialogue.start, out)
 
 
 def _expected(node: Ask | Choose | Stance) -> Notice:
@@ -281,15 +258,25 @@ def _on_ask(d: Dialogue, state: RunState, node: Ask, event: Input) -> tuple[RunS
         return state, [_expected(node)]
     if not event.text.strip():
         return state, [Notice("empty_answer")]
-    question = _probe_text(d, state, node) if state.probing else _ask_text(d, state, node)
-    item = RecapItem(question, event.text, state.probing)
+    question = probe_text(state, node) if state.probing else ask_text(state, node)
     out: list[Output] = [SaveReflection(node.id, question, event.text, node.move, state.probing)]
-    state = replace(state, answers=state.answers + (item,))
-    if node.probe is not None and not state.probing and is_thin(event.text):
-        state = replace(state, probing=True)
-        return state, out + [Question(node.id, _probe_text(d, state, node), node.move, probe=True)]
+    state = replace(state, answers=state.answers + (RecapItem(question, event.text, state.probing),))
+    follow = follow_up(state, node, event.text, probed=state.probing)
+    if follow is not None:
+        return replace(state, probing=True), out + [follow]
     state = replace(state, probing=False, steps=state.steps + 1)
-    return _advance(d, state, node.next, out)
+    return advance(d, state, node.next, out)
+
+
+def follow_up(state: RunState, node: Ask, answer: str, *, probed: bool) -> Question | None:
+    """The follow-up an answer gets, if any: the one rule for private runs and group sessions alike.
+
+    A node's probe is asked once, after a thin answer (probes.is_thin), never after the answer to
+    the probe itself.
+    """
+    if node.probe is None or probed or not is_thin(answer):
+        return None
+    return Question(node.id, probe_text(state, node), node.move, probe=True)
 
 
 def _on_choose(d: Dialogue, state: RunState, node: Choose, event: Input) -> tuple[RunState, list[Output]]:
@@ -299,7 +286,7 @@ def _on_choose(d: Dialogue, state: RunState, node: Choose, event: Input) -> tupl
         return state, [Notice("unknown_option")]
     option = node.options[event.option]
     state = replace(state, vars={**state.vars, **option.set}, steps=state.steps + 1)
-    return _advance(d, state, option.next, [])
+    return advance(d, state, option.next, [])
 
 
 def _on_stance(d: Dialogue, state: RunState, node: Stance, event: Input) -> tuple[RunState, list[Output]]:
@@ -310,10 +297,10 @@ def _on_stance(d: Dialogue, state: RunState, node: Stance, event: Input) -> tupl
     claim = _render(d.claim, state)
     out: list[Output] = [SaveStance(node.id, node.phase, claim, event.value)]
     state = replace(state, stances={**state.stances, node.phase: event.value}, steps=state.steps + 1)
-    return _advance(d, state, node.next, out)
+    return advance(d, state, node.next, out)
 
 
-def _advance(d: Dialogue, state: RunState, node_id: str, out: list[Output]) -> tuple[RunState, list[Output]]:
+def advance(d: Dialogue, state: RunState, node_id: str, out: list[Output]) -> tuple[RunState, list[Output]]:
     """Walk from node_id through messages until a step that waits for input, or an end."""
     while True:
         node = d.node(node_id)
@@ -338,8 +325,8 @@ def _prompt(d: Dialogue, state: RunState) -> list[Output]:
     progress = Progress(state.steps + 1, state.steps + d.steps_to_end[node.id])
     if isinstance(node, Ask):
         if state.probing:
-            return [Question(node.id, _probe_text(d, state, node), node.move, probe=True)]
-        return [progress, Question(node.id, _ask_text(d, state, node), node.move, sources=_sources(d, node.cite))]
+            return [Question(node.id, probe_text(state, node), node.move, probe=True)]
+        return [progress, Question(node.id, ask_text(state, node), node.move, sources=_sources(d, node.cite))]
     if isinstance(node, Choose):
         labels = tuple(_render(o.label, state) for o in node.options)
         return [progress, Buttons(node.id, _render(node.text, state), labels, _sources(d, node.cite))]
@@ -366,11 +353,11 @@ def _sources(d: Dialogue, keys: tuple[str, ...]) -> tuple[Source, ...]:
     return tuple(d.source(k) for k in keys)
 
 
-def _ask_text(d: Dialogue, state: RunState, node: Ask) -> str:
+def ask_text(state: RunState, node: Ask) -> str:
     return _render(node.variants[(state.visit - 1) % len(node.variants)], state)
 
 
-def _probe_text(d: Dialogue, state: RunState, node: Ask) -> str:
+def probe_text(state: RunState, node: Ask) -> str:
     assert node.probe is not None
     return _render(node.probe, state)
 

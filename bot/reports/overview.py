@@ -1,7 +1,7 @@
 """The cohort overview for facilitators: how far people got in each dialogue, and how their stance moved.
 
 Pure: it is computed from export records and the course, with no SQL and no Telegram. Operator texts
-are English; overview_text takes the translate callable so they can become prompts later.
+are English for now.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..engine import Course
@@ -18,7 +18,6 @@ from ..engine.probes import word_count
 from ..engine.step import localize
 from ..exports.records import ReflectionRecord, RunRecord
 
-Translate = Callable[..., str]
 SCALE = tuple(range(STANCE_MIN, STANCE_MAX + 1))
 DASH = "–"
 
@@ -172,11 +171,8 @@ def dialogue_line(stats: DialogueStats) -> str:
     )
 
 
-def overview_text(ov: Overview, t: Translate | None = None) -> str:
-    """A short plain-text summary: a head line, one line per dialogue with activity, the untouched ones.
-
-    t is accepted for translation later; the texts are English for now.
-    """
+def overview_text(ov: Overview) -> str:
+    """A short plain-text summary: a head line, one line per dialogue with activity, the untouched ones."""
     active = [d for d in ov.dialogues if d.started or d.answers]
     idle = [d.dialogue_id for d in ov.dialogues if not (d.started or d.answers)]
     lines = [f"{_count(len(ov.participants), 'participant')}, {len(active)} of {len(ov.dialogues)} dialogues started"]

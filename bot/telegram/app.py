@@ -10,20 +10,30 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.error import BadRequest, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, TypeHandler
 
-from ..app.cohorts import Cohorts
-from ..app.dialogues import Service
-from ..app.group_sessions import GroupSessions
+from ..app.services import Services
 from ..config import Settings
 from ..content.prompts import Prompts
 from .facilitators import FacilitatorHandlers
 from .groups import GroupHandlers
-from .handlers import COMMANDS, ChatHandlers
+from .participant import ParticipantHandlers
+from .plumbing import Shell
 
 log = logging.getLogger("elenchus.telegram")
 
 NETWORK_RETRIES = 5
+COMMANDS = {
+    "menu": "commands.menu",
+    "resume": "commands.resume",
+    "portfolio": "commands.portfolio",
+    "mydata": "commands.mydata",
+    "forget": "commands.forget",
+    "privacy": "commands.privacy",
+    "language": "commands.language",
+    "help": "commands.help",
+}
+"""The command menu in private chats: command -> prompt key of its description."""
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -119,7 +129,7 @@ def setup_logging(settings: Settings) -> None:
             handler.addFilter(RedactToken(settings.token))
 
 
-def build_application(settings: Settings, service: Service, prompts: Prompts) -> Application:
+def build_application(settings: Settings, services: Services, prompts: Prompts) -> Application:
     assert settings.token, "a bot token is needed"
     builder = (
         ApplicationBuilder()
@@ -142,22 +152,23 @@ def build_application(settings: Settings, service: Service, prompts: Prompts) ->
     if settings.file_url:
         builder = builder.base_file_url(settings.file_url)
     application = builder.build()
-    cohorts = Cohorts(service.storage, settings.admins)
-    handlers = ChatHandlers(service, prompts, settings, cohorts)
-    FacilitatorHandlers(handlers, cohorts).register(application)  # before the chat's catch-all handlers
-    sessions = GroupSessions(service.storage, service.course)
-    GroupHandlers(handlers, cohorts, sessions, settings.group_ack_seconds).register(application)
-    handlers.register(application)
-    application.bot_data["handlers"] = handlers
+    shell = Shell(services, prompts, settings)
+    application.add_handler(TypeHandler(Update, shell.skip_duplicates), group=-1)
+    FacilitatorHandlers(shell).register(application)  # before the participants' catch-all handlers
+    GroupHandlers(shell, settings.group_ack_seconds).register(application)
+    ParticipantHandlers(shell).register(application)
+    application.add_handler(TypeHandler(Update, shell.mark_done), group=1)
+    application.add_error_handler(shell.on_error)
+    application.bot_data["shell"] = shell
     return application
 
 
 async def _post_init(application: Application) -> None:
-    handlers: ChatHandlers = application.bot_data["handlers"]
+    shell: Shell = application.bot_data["shell"]
     me = await application.bot.get_me()
     log.info("event=started bot=@%s", me.username)
-    await set_commands(application, handlers.prompts)
-    application.bot_data["retention"] = asyncio.get_running_loop().create_task(_retention(handlers))
+    await set_commands(application, shell.prompts)
+    application.bot_data["retention"] = asyncio.get_running_loop().create_task(_retention(shell))
 
 
 async def _post_stop(application: Application) -> None:
@@ -169,11 +180,11 @@ async def _post_stop(application: Application) -> None:
 RETENTION_INTERVAL = 6 * 3600
 
 
-async def _retention(handlers: ChatHandlers) -> None:
+async def _retention(shell: Shell) -> None:
     """Keep the promise of the consent text: forget participants inactive beyond the retention period."""
     while True:
         try:
-            removed = handlers.storage.purge_inactive(handlers.settings.retention_days)
+            removed = shell.services.rights.purge_inactive(shell.settings.retention_days)
             if removed:
                 log.info("event=retention_purge participants=%d", removed)
         except Exception as exc:  # a failed purge must not stop the bot; it runs again later
@@ -194,9 +205,9 @@ async def set_commands(application: Application, prompts: Prompts) -> None:
             log.warning("event=set_commands_failed locale=%s error=%s", locale, type(exc).__name__)
 
 
-def run(settings: Settings, service: Service, prompts: Prompts) -> None:
+def run(settings: Settings, services: Services, prompts: Prompts) -> None:
     """Run until SIGINT or SIGTERM: long polling by default, a webhook when a public URL is set."""
-    application = build_application(settings, service, prompts)
+    application = build_application(settings, services, prompts)
     allowed = Update.ALL_TYPES
     if settings.webhook_url:
         path = settings.webhook_path.strip("/")

@@ -1,6 +1,6 @@
 """Telegram commands for administrators and facilitators: cohorts, links, exports, overviews, audit.
 
-Every command and every button press checks the presser's rights again (bot/cohorts.py);
+Every command and every button press checks the presser's rights again (bot/app/cohorts.py);
 callback data only names a cohort id and a format, which a forged press cannot turn into access.
 """
 
@@ -11,14 +11,18 @@ import re
 import tempfile
 from functools import partial
 
-from telegram import InputFile, Update
+from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from ..app import exporting
-from ..app.cohorts import Cohorts, deep_link
-from ..storage import utc_now
-from .handlers import ChatHandlers, Who
+from ..app.cohorts import deep_link
+from ..clock import utc_now
+from ..storage.rows import Cohort
+from .messages import Document, Photo, buttons
+from .plumbing import Shell, Who
 from .render import esc, plain
+from .sender import quietly
 
 log = logging.getLogger("elenchus.telegram")
 
@@ -30,11 +34,10 @@ AUDIT_LINES = 30
 
 
 class FacilitatorHandlers:
-    def __init__(self, chat: ChatHandlers, cohorts: Cohorts):
-        self.chat = chat
-        self.cohorts = cohorts
-        self.storage = chat.storage
-        self.course = chat.service.course
+    def __init__(self, shell: Shell):
+        self.shell = shell
+        self.cohorts = shell.services.cohorts
+        self.course = shell.services.course
 
     def register(self, app: Application) -> None:
         app.add_handlers(
@@ -52,12 +55,15 @@ class FacilitatorHandlers:
 
     async def _staff(self, update: Update, context, *, admin: bool = False) -> Who | None:
         """The caller, if they may use this command; otherwise they are told so and None."""
-        who = self.chat.who(update)
+        who = self.shell.who(update)
         allowed = self.cohorts.is_admin(who.participant) if admin else self.cohorts.is_staff(who.participant)
         if not allowed:
-            await self.chat.say(context, who, "staff.only_admins" if admin else "staff.only_facilitators")
+            await self.say(context, who, "staff.only_admins" if admin else "staff.only_facilitators")
             return None
         return who
+
+    async def say(self, context, who: Who, key: str, keyboard=(), **values: object) -> None:
+        await self.shell.say(context.bot, who, key, keyboard, **values)
 
     def _actor(self, who: Who) -> str:
         return f"participant:{who.participant}"
@@ -72,29 +78,29 @@ class FacilitatorHandlers:
         try:
             cohort = self.cohorts.create(name, self._actor(who))
         except ValueError as exc:
-            await self.chat.say(
+            await self.say(
                 context, who, "staff.name_taken" if str(exc) == "exists" else "staff.name_invalid", name=esc(name)
             )
             return
-        log.info("event=cohort_created cohort=%d", cohort["id"])
-        await self.chat.say(context, who, "staff.created", name=esc(cohort["name"]))
+        log.info("event=cohort_created cohort=%d", cohort.id)
+        await self.say(context, who, "staff.created", name=esc(cohort.name))
         await self._links(context, who, cohort)
 
-    async def _links(self, context, who: Who, cohort: dict) -> None:
+    async def _links(self, context, who: Who, cohort: Cohort) -> None:
         bot = context.bot.username
-        invite = deep_link(bot, cohort["invite_code"]) or self.chat.t(who, "staff.revoked")
-        facilitate = deep_link(bot, cohort["facilitator_code"]) or self.chat.t(who, "staff.revoked")
+        invite = deep_link(bot, cohort.invite_code) or self.shell.t(who, "staff.revoked")
+        facilitate = deep_link(bot, cohort.facilitator_code) or self.shell.t(who, "staff.revoked")
         if self.cohorts.is_admin(who.participant):
-            await self.chat.say(
+            await self.say(
                 context,
                 who,
                 "staff.links_admin",
-                name=esc(cohort["name"]),
+                name=esc(cohort.name),
                 invite=esc(invite),
                 facilitate=esc(facilitate),
             )
         else:
-            await self.chat.say(context, who, "staff.links", name=esc(cohort["name"]), invite=esc(invite))
+            await self.say(context, who, "staff.links", name=esc(cohort.name), invite=esc(invite))
 
     async def list_cohorts(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         who = await self._staff(update, context)
@@ -102,7 +108,7 @@ class FacilitatorHandlers:
             return
         visible = self.cohorts.visible(who.participant)
         if not visible:
-            await self.chat.say(context, who, "staff.no_cohorts")
+            await self.say(context, who, "staff.no_cohorts")
             return
         for cohort in visible:
             await self._links(context, who, cohort)
@@ -118,17 +124,14 @@ class FacilitatorHandlers:
         if who is None:
             return
         args = context.args or []
-        cohort = self.storage.cohort_by_name(args[0]) if args else None
+        cohort = self.cohorts.by_name(args[0]) if args else None
         kind = args[1] if len(args) > 1 else ""
         if cohort is None or kind not in ("invite", "facilitator"):
-            await self.chat.say(context, who, "staff.renew_usage")
+            await self.say(context, who, "staff.renew_usage")
             return
-        if renew:
-            self.storage.renew_code(cohort["id"], kind)
-        else:
-            self.storage.revoke_code(cohort["id"], kind)
-        log.info("event=code_%s cohort=%d kind=%s", "renewed" if renew else "revoked", cohort["id"], kind)
-        await self._links(context, who, self.storage.cohort(cohort["id"]))
+        cohort = self.cohorts.change_code(cohort, kind, renew=renew)
+        log.info("event=code_%s cohort=%d kind=%s", "renewed" if renew else "revoked", cohort.id, kind)
+        await self._links(context, who, cohort)
 
     # ---- overview -------------------------------------------------------------------------
 
@@ -139,17 +142,12 @@ class FacilitatorHandlers:
         name = " ".join(context.args or [])
         cohort = self.cohorts.find_visible(who.participant, name) if name else None
         if cohort is None:
-            await self.chat.say(context, who, "staff.unknown_cohort", name=esc(name))
+            await self.say(context, who, "staff.unknown_cohort", name=esc(name))
             return
-        report = exporting.cohort_report(
-            self.storage, self.course, cohort, actor=self._actor(who), t=partial(self.chat.t, who), locale=who.locale
-        )
-
-        await self.chat.send(context, who, plain(report.text))
-        await context.bot.send_photo(
-            who.chat,
-            InputFile(report.chart, filename=f"{cohort['name']}-stances.png"),
-            caption=self.chat.t(who, "staff.chart_caption", name=cohort["name"]),
+        report = self.shell.services.exports.cohort_report(cohort, actor=self._actor(who), locale=who.locale)
+        caption = self.shell.t(who, "staff.chart_caption", name=cohort.name)
+        await self.shell.send(
+            context.bot, who, [*plain(report.text), Photo(report.chart, f"{cohort.name}-stances.png", caption)]
         )
 
     # ---- exports --------------------------------------------------------------------------
@@ -160,59 +158,61 @@ class FacilitatorHandlers:
             return
         filters_given = dict(FILTER.findall(" ".join(context.args or [])))
         if "since" in filters_given and not DATE.fullmatch(filters_given["since"]):
-            await self.chat.say(context, who, "staff.export_usage")
+            await self.say(context, who, "staff.export_usage")
             return
         if "dialogue" in filters_given and self.course.get(filters_given["dialogue"]) is None:
-            await self.chat.say(context, who, "staff.export_usage")
+            await self.say(context, who, "staff.export_usage")
             return
         context.user_data["export_filters"] = filters_given
         visible = self.cohorts.visible(who.participant)
         if not visible:
-            await self.chat.say(context, who, "staff.no_cohorts")
+            await self.say(context, who, "staff.no_cohorts")
             return
-        rows = tuple(((c["name"], f"x:{c['id']}"),) for c in visible)
-        await self.chat.say(context, who, "staff.export_pick_cohort", rows)
+        rows = buttons(*(((c.name, f"x:{c.id}"),) for c in visible))
+        await self.say(context, who, "staff.export_pick_cohort", rows)
 
     async def export_pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A cohort or format button: staff buttons work only in private chats, for one's own cohorts."""
         query = update.callback_query
-        who = self.chat.who(update)
-        parts = (query.data or "").split(":")
-        cohort_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        if cohort_id is None or not self.cohorts.may_see(who.participant, cohort_id):
-            await self.chat._quietly(query.answer(self.chat.t(who, "staff.not_yours")))
+        if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+            await quietly(query.answer())
             return
-        cohort = self.storage.cohort(cohort_id)
-        await self.chat._quietly(query.answer())
+        who = self.shell.who(update)
+        parts = (query.data or "").split(":")
+        cohort_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() and len(parts[1]) < 19 else None
+        cohort = self.cohorts.get_visible(who.participant, cohort_id) if cohort_id is not None else None
+        if cohort is None:
+            await quietly(query.answer(self.shell.t(who, "staff.not_yours")))
+            return
+        await quietly(query.answer())
         if len(parts) == 2:
-            rows = (tuple((label, f"x:{cohort_id}:{fmt}") for fmt, label in FORMAT_LABELS.items()),)
-            await self.chat.say(context, who, "staff.export_pick_format", rows, name=esc(cohort["name"]))
+            rows = buttons(tuple((label, f"x:{cohort.id}:{fmt}") for fmt, label in FORMAT_LABELS.items()))
+            await self.say(context, who, "staff.export_pick_format", rows, name=esc(cohort.name))
             return
         fmt = parts[2]
         if fmt not in FORMAT_LABELS:
             return
         await self._send_export(context, who, cohort, fmt, context.user_data.get("export_filters", {}))
 
-    async def _send_export(self, context, who: Who, cohort: dict, fmt: str, given: dict) -> None:
-        scope = exporting.Scope((cohort["id"],), dialogue_id=given.get("dialogue"), since=given.get("since"))
+    async def _send_export(self, context, who: Who, cohort: Cohort, fmt: str, given: dict) -> None:
+        scope = exporting.Scope((cohort.id,), dialogue_id=given.get("dialogue"), since=given.get("since"))
         with tempfile.TemporaryFile() as out:
-            count = exporting.export(
-                self.storage,
-                self.course,
+            count = self.shell.services.exports.export(
                 scope,
                 fmt,
                 out,
                 actor=self._actor(who),
-                t=partial(self.chat.t, who),
+                t=partial(self.shell.t, who),
                 locale=who.locale,
-                xapi_base=self.chat.settings.xapi_base,
+                xapi_base=self.shell.settings.xapi_base,
             )
             out.seek(0)
 
-            filename = exporting.filename(cohort["name"], fmt, utc_now())
-            await self.chat.say(
-                context, who, "staff.export_ready", count=count, name=esc(cohort["name"]), fmt=FORMAT_LABELS[fmt]
+            filename = exporting.filename(cohort.name, fmt, utc_now())
+            await self.say(
+                context, who, "staff.export_ready", count=count, name=esc(cohort.name), fmt=FORMAT_LABELS[fmt]
             )
-            await context.bot.send_document(who.chat, InputFile(out, filename=filename))
+            await self.shell.send(context.bot, who, [Document(out, filename)])
 
     # ---- audit ----------------------------------------------------------------------------
 
@@ -221,10 +221,10 @@ class FacilitatorHandlers:
         if who is None:
             return
         lines = [
-            f"{row['at'][:16]} {row['actor']} {row['action']} {row['scope']} ({row['records']})"
-            for row in self.storage.audit_log(AUDIT_LINES)
+            f"{row.at[:16]} {row.actor} {row.action} {row.scope} ({row.records})"
+            for row in self.cohorts.audit_log(AUDIT_LINES)
         ]
         if not lines:
-            await self.chat.say(context, who, "staff.audit_empty")
+            await self.say(context, who, "staff.audit_empty")
             return
-        await self.chat.send(context, who, plain("\n".join(lines)))
+        await self.shell.send(context.bot, who, plain("\n".join(lines)))

@@ -1,7 +1,8 @@
-"""Engine outputs -> Telegram messages (HTML text and inline buttons), as plain data.
+"""Engine outputs -> Telegram messages (HTML text and inline buttons), as plain values, for private
+chats; group_render.py does the same for group sessions.
 
-Nothing here talks to Telegram: the handlers turn an `Outgoing` into a Bot API call. Every text
-that came from a participant or from content is escaped; every message fits in 4,096 characters.
+Nothing here talks to Telegram: sender.py turns a message into a Bot API call. Every text that
+came from a participant or from content is escaped; every message fits in 4,096 characters.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from ..content.keys import PHASE_KEYS, cite_names, notice_key, reference
 from ..engine import (
@@ -25,23 +25,13 @@ from ..engine import (
     StanceQuestion,
 )
 from . import callbacks
+from .messages import Keyboard, Text, buttons
 
 MAX_TEXT = 4096
 LONG_TEXT = 280
 """A batch with a text this long gets a typing indicator first."""
 
 Translate = Callable[..., str]
-Keyboard = tuple[tuple[tuple[str, str], ...], ...]
-"""Rows of (label, callback data)."""
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    text: str
-    """HTML (parse mode HTML)."""
-    keyboard: Keyboard = ()
-    meta: dict = field(default_factory=dict, compare=False)
-
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -55,9 +45,9 @@ def esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def render(outputs: Iterable[Output], run_id: int, t: Translate) -> list[Outgoing]:
+def render(outputs: Iterable[Output], run_id: int, t: Translate) -> list[Text]:
     """What to send for one engine turn, in order."""
-    sent: list[Outgoing] = []
+    sent: list[Text] = []
     progress = ""
     for output in outputs:
         if isinstance(output, Progress):
@@ -69,9 +59,11 @@ def render(outputs: Iterable[Output], run_id: int, t: Translate) -> list[Outgoin
             sent += _fit([progress + follow + esc(output.text), _cite(output.sources, t)])
             progress = ""
         elif isinstance(output, Buttons):
-            rows = tuple(((label, callbacks.choice(run_id, output.node, i)),) for i, label in enumerate(output.options))
+            rows = buttons(
+                *(((label, callbacks.choice(run_id, output.node, i)),) for i, label in enumerate(output.options))
+            )
             cite = _cite(output.sources, t)
-            sent.append(Outgoing(progress + esc(output.text) + (f"\n\n{cite}" if cite else ""), rows))
+            sent.append(Text(progress + esc(output.text) + (f"\n\n{cite}" if cite else ""), rows))
             progress = ""
         elif isinstance(output, StanceQuestion):
             sent.append(stance_message(output, run_id, t, progress))
@@ -79,13 +71,18 @@ def render(outputs: Iterable[Output], run_id: int, t: Translate) -> list[Outgoin
         elif isinstance(output, Recap):
             sent += recap_messages(output, t)
         elif isinstance(output, Finished):
-            sent.append(Outgoing(esc(t("dialogue.next"))))
+            sent.append(Text(esc(t("dialogue.next"))))
         elif isinstance(output, Notice):
-            sent.append(Outgoing(esc(t(notice_key(output)))))
+            sent.append(Text(esc(t(notice_key(output)))))
     return sent
 
 
-def plain(text: str) -> list[Outgoing]:
+def say(text: str, keyboard: Keyboard = ()) -> Text:
+    """One prompt text (already HTML) with optional buttons."""
+    return Text(text, keyboard)
+
+
+def plain(text: str) -> list[Text]:
     """A plain text (escaped), in as many messages as it needs, split between paragraphs or lines."""
     return _fit([esc(line) for line in text.split("\n")], joiner="\n")
 
@@ -94,16 +91,16 @@ def _cite(sources: tuple[Source, ...], t: Translate) -> str:
     return f"<i>{esc(t('dialogue.cite', names=cite_names(sources)))}</i>" if sources else ""
 
 
-def stance_message(question: StanceQuestion, run_id: int, t: Translate, progress: str = "") -> Outgoing:
+def stance_message(question: StanceQuestion, run_id: int, t: Translate, progress: str = "") -> Text:
     text = (
         f"{progress}{esc(t(PHASE_KEYS[question.phase]))}\n\n<b>{esc(question.claim)}</b>\n\n"
         f"<i>{esc(t('stance.scale'))}</i>"
     )
     row = tuple((str(v), callbacks.stance(run_id, question.node, v)) for v in range(1, 6))
-    return Outgoing(text, (row,))
+    return Text(text, buttons(row))
 
 
-def recap_messages(recap: Recap, t: Translate) -> list[Outgoing]:
+def recap_messages(recap: Recap, t: Translate) -> list[Text]:
     dash = t("recap.no_stance")
     parts = [
         f"<b>{esc(t('recap.title'))}</b>\n\n{esc(t('recap.claim', claim=recap.claim))}\n"
@@ -132,7 +129,7 @@ def _split_plain(text: str, limit: int = MAX_TEXT - 200) -> list[str]:
     return [esc(p) for p in pieces]
 
 
-def _fit(parts: list[str], joiner: str = "\n\n") -> list[Outgoing]:
+def _fit(parts: list[str], joiner: str = "\n\n") -> list[Text]:
     """Join HTML parts (with blank lines, by default) into as few messages as fit Telegram's limit."""
     messages: list[str] = []
     for part in filter(None, parts):
@@ -140,4 +137,4 @@ def _fit(parts: list[str], joiner: str = "\n\n") -> list[Outgoing]:
             messages[-1] += joiner + part
         else:
             messages.append(part)
-    return [Outgoing(m) for m in messages]
+    return [Text(m) for m in messages]

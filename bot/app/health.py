@@ -1,0 +1,71 @@
+"""The health of a database file, for `elenchus doctor`: can it be opened and written, is it intact,
+which schema version it has. Opens its own connection and never migrates."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..storage import MIGRATIONS
+
+
+@dataclass(frozen=True)
+class Finding:
+    ok: bool
+    what: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"[{'ok' if self.ok else 'PROBLEM'}] {self.what}: {self.detail}"
+
+
+def examine_database(path: Path) -> list[Finding]:
+    if not path.exists():
+        writable = path.resolve().parent
+        ok = writable.is_dir() and _can_write(writable)
+        return [
+            Finding(
+                ok,
+                "database",
+                f"{path} does not exist yet; it is created at the first start"
+                + ("" if ok else f", but {writable} is not writable"),
+            )
+        ]
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5)
+    except sqlite3.Error as exc:
+        return [Finding(False, "database", f"{path} cannot be opened for writing: {exc}")]
+    try:
+        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        writable = _try_write(conn)
+    finally:
+        conn.close()
+    expected = len(MIGRATIONS)
+    if version < expected:
+        schema = Finding(True, "schema", f"version {version}; {expected - version} migration(s) run at the next start")
+    elif version > expected:
+        schema = Finding(False, "schema", f"version {version} is newer than this Elenchus ({expected}): upgrade it")
+    else:
+        schema = Finding(True, "schema", f"version {version}, all migrations applied")
+    return [
+        Finding(integrity == "ok", "database integrity", f"{path}: {integrity}"),
+        schema,
+        Finding(writable is None, "database writable", writable or "yes"),
+    ]
+
+
+def _try_write(conn: sqlite3.Connection) -> str | None:
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("CREATE TABLE IF NOT EXISTS _doctor_probe (x)")
+        conn.execute("ROLLBACK")
+        return None
+    except sqlite3.Error as exc:
+        return f"no: {exc}"
+
+
+def _can_write(folder: Path) -> bool:
+    return os.access(folder, os.W_OK)

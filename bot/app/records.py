@@ -1,0 +1,78 @@
+"""Stored rows -> export records: the named conversion at the boundary between storage and exports."""
+
+from __future__ import annotations
+
+from ..engine import Course
+from ..engine.step import localize
+from ..exports.records import Answer, PortfolioEntry, ReflectionRecord, RunRecord, participant_label
+from ..storage.rows import AnswerRow, Reflection, Run, RunRow, Stance
+
+
+def portfolio_entries(
+    course: Course, runs: list[Run], reflections: list[Reflection], stances: list[Stance], locale: str = "en"
+) -> list[PortfolioEntry]:
+    """Runs with at least one answer or stance, oldest first."""
+    entries = []
+    for run in sorted(runs, key=lambda r: r.id):
+        mine = [r for r in reflections if r.run_id == run.id]
+        rated = [s for s in stances if s.run_id == run.id]
+        if not mine and not rated:
+            continue
+        dialogue = course.get(run.dialogue_id)
+        phases = {s.phase: s.value for s in rated}
+        entries.append(
+            PortfolioEntry(
+                dialogue_id=run.dialogue_id,
+                title=localize(dialogue.title, locale) if dialogue else run.dialogue_id,
+                version=run.dialogue_version,
+                started=run.started,
+                finished=run.finished,
+                claim=rated[0].claim if rated else (localize(dialogue.claim, locale) if dialogue else None),
+                before=phases.get("before"),
+                after=phases.get("after"),
+                answers=tuple(Answer(r.question, r.answer, r.move, bool(r.probe), r.created, r.edited) for r in mine),
+                sources=dialogue.sources if dialogue else (),
+            )
+        )
+    return entries
+
+
+def reflection_record(row: AnswerRow, course: Course, locale: str = "en") -> ReflectionRecord:
+    dialogue = course.get(row.dialogue_id)
+    return ReflectionRecord(
+        reflection_id=row.reflection_id,
+        run_id=row.run_id,
+        participant_id=row.participant_id,
+        participant=participant_label(row.participant_id, row.participant_name),
+        cohort_id=row.cohort_id,
+        cohort=row.cohort,
+        dialogue_id=row.dialogue_id,
+        dialogue_title=localize(dialogue.title, locale) if dialogue else row.dialogue_id,
+        dialogue_version=row.dialogue_version,
+        node_id=row.node_id,
+        question=row.question,
+        answer=row.answer,
+        move=row.move,
+        probe=bool(row.probe),
+        group_session=row.group_session,
+        stance_before=row.stance_before,
+        stance_after=row.stance_after,
+        created=row.created,
+        edited=row.edited,
+    )
+
+
+def run_record(row: RunRow) -> RunRecord:
+    return RunRecord(
+        run_id=row.run_id,
+        participant_id=row.participant_id,
+        participant=participant_label(row.participant_id, row.participant_name),
+        cohort_id=row.cohort_id,
+        cohort=row.cohort,
+        dialogue_id=row.dialogue_id,
+        status=row.status,
+        started=row.started,
+        finished=row.finished,
+        stance_before=row.stance_before,
+        stance_after=row.stance_after,
+    )

@@ -1,0 +1,47 @@
+"""All use cases over one storage: what a shell is given to work with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..engine import Course
+from ..storage import Storage
+from .cohorts import Cohorts
+from .data_rights import DataRights
+from .dialogues import Dialogues
+from .group_sessions import GroupSessions
+from .inbox import Inbox
+from .participants import Participants
+
+
+class Services:
+    def __init__(self, course: Course, storage: Storage, admins: frozenset[str] = frozenset()):
+        self.course = course
+        self.storage = storage
+        """Shells never use it: it is here for tests that inspect what was stored."""
+        self.participants = Participants(storage)
+        self.dialogues = Dialogues(course, storage)
+        self.rights = DataRights(course, storage, self.dialogues)
+        self.cohorts = Cohorts(storage, admins)
+        self.groups = GroupSessions(storage, course)
+        self.inbox = Inbox(storage)
+        self._exports: Any = None
+
+    @classmethod
+    def open(cls, db: str | Path, course: Course, admins: frozenset[str] = frozenset()) -> Services:
+        """The use cases over the database at `db` (created and migrated if need be)."""
+        return cls(course, Storage(db), admins)
+
+    @property
+    def exports(self) -> Any:
+        """The export use cases, imported on first use (the export stack and its chart library are
+        not needed to play or run)."""
+        if self._exports is None:
+            from .exporting import Exports
+
+            self._exports = Exports(self.storage, self.course)
+        return self._exports
+
+    def close(self) -> None:
+        self.storage.close()

@@ -1,0 +1,91 @@
+"""The SQLite connection: pragmas, transactions, and a few plain-SQL helpers every table module uses.
+
+One connection per process, in autocommit mode; a write that belongs to one step is wrapped in
+`transaction()` (BEGIN IMMEDIATE ... COMMIT), so a crash leaves either the whole step or none of
+it. WAL mode lets readers (exports, Datasette) work while the bot writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..clock import utc_now
+from .schema import migrate
+
+Row = TypeVar("Row")
+
+
+def columns(cls: type, alias: str = "") -> str:
+    """The select list for a row type: its field names, qualified by a table alias."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + f.name for f in fields(cls))
+
+
+class Database:
+    def __init__(self, path: str | Path, clock: Callable[[], str] = utc_now):
+        self.path = str(path)
+        self.clock = clock
+        self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        if self.path != ":memory:":
+            self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA busy_timeout = 5000")
+        migrate(self.conn, self.path)
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error; a nested use joins the outer one."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, args)
+
+    def insert(self, table: str, values: Mapping[str, Any]) -> int:
+        """Insert one row; returns its rowid."""
+        columns = ", ".join(values)
+        marks = ", ".join("?" * len(values))
+        return self.conn.execute(f"insert into {table} ({columns}) values ({marks})", list(values.values())).lastrowid
+
+    def update(self, table: str, key: int, values: Mapping[str, Any]) -> None:
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        self.conn.execute(f"update {table} set {assignments} where id = ?", [*values.values(), key])
+
+    def count(self, sql: str, args: Sequence[Any] = ()) -> int:
+        return self.conn.execute(f"select count(*) from {sql}", args).fetchone()[0]
+
+    def rows(self, cls: type[Row], sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        return list(self.iter_rows(cls, sql, args))
+
+    def iter_rows(self, cls: type[Row], sql: str, args: Sequence[Any] = ()) -> Iterator[Row]:
+        """Typed rows of a query whose columns are named like cls's fields, lazily; `cls.decode`
+        (where a row type has one) turns stored JSON into values."""
+        cursor = self.conn.execute(sql, args)
+        names = [d[0] for d in cursor.description]
+        decode = getattr(cls, "decode", None)
+        for values in cursor:
+            row = dict(zip(names, values, strict=True))
+            yield cls(**(decode(row) if decode else row))
+
+    def one(self, cls: type[Row], sql: str, args: Sequence[Any] = ()) -> Row | None:
+        return next(self.iter_rows(cls, f"{sql} limit 1", args), None)
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,94 @@
+"""Rows for exports and reports, streamed from SQLite: a scope of cohorts, optionally one dialogue,
+one participant, or a start date. An empty cohort list selects nothing, never everything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .database import Database
+from .rows import AnswerRow, RunRow
+
+
+def _stance_columns(run_id: str) -> str:
+    """SQL columns stance_before and stance_after: a run's latest rating in each phase."""
+    return ", ".join(
+        f"(select value from stances s where s.run_id = {run_id} and s.phase = '{phase}' "
+        f"order by s.id desc limit 1) as stance_{phase}"
+        for phase in ("before", "after")
+    )
+
+
+class ExportQueries:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def answers(
+        self,
+        cohort_ids: Iterable[int],
+        *,
+        dialogue_id: str | None = None,
+        participant_id: int | None = None,
+        since: str | None = None,
+    ) -> Iterator[AnswerRow]:
+        """Answers written for these cohorts, oldest first, with what an export row needs; lazily."""
+        where, args = _scope_filter("r", cohort_ids, dialogue_id, participant_id, since, "created")
+        yield from self.db.iter_rows(
+            AnswerRow,
+            f"""select r.id as reflection_id, r.run_id, r.participant_id, p.name as participant_name,
+                       r.cohort_id, c.name as cohort, r.dialogue_id, r.dialogue_version, r.node_id, r.question,
+                       r.answer, r.move, r.probe, r.created, r.edited, r.group_session_id as group_session,
+                       {_stance_columns("r.run_id")}
+                from reflections r join participants p on p.id = r.participant_id
+                left join cohorts c on c.id = r.cohort_id
+                where {where} order by r.id""",
+            args,
+        )
+
+    def runs(
+        self,
+        cohort_ids: Iterable[int],
+        *,
+        dialogue_id: str | None = None,
+        participant_id: int | None = None,
+        since: str | None = None,
+    ) -> Iterator[RunRow]:
+        where, args = _scope_filter("u", cohort_ids, dialogue_id, participant_id, since, "started")
+        yield from self._runs(where, args)
+
+    def group_runs(self, session_id: int) -> Iterator[RunRow]:
+        """The members' runs of one group session."""
+        yield from self._runs("u.group_session_id = ?", [session_id])
+
+    def _runs(self, where: str, args: list[Any]) -> Iterator[RunRow]:
+        yield from self.db.iter_rows(
+            RunRow,
+            f"""select u.id as run_id, u.participant_id, p.name as participant_name, u.cohort_id,
+                       c.name as cohort, u.dialogue_id, u.status, u.started, u.finished,
+                       {_stance_columns("u.id")}
+                from runs u join participants p on p.id = u.participant_id
+                left join cohorts c on c.id = u.cohort_id
+                where {where} order by u.id""",
+            args,
+        )
+
+
+def _scope_filter(
+    alias: str,
+    cohort_ids: Iterable[int],
+    dialogue_id: str | None,
+    participant_id: int | None,
+    since: str | None,
+    time_column: str,
+) -> tuple[str, list[Any]]:
+    ids = [int(i) for i in cohort_ids]
+    clauses = [f"{alias}.cohort_id in ({', '.join('?' * len(ids))})" if ids else "0"]
+    args: list[Any] = list(ids)
+    for column, value in (("dialogue_id", dialogue_id), ("participant_id", participant_id)):
+        if value is not None:
+            clauses.append(f"{alias}.{column} = ?")
+            args.append(value)
+    if since is not None:
+        clauses.append(f"{alias}.{time_column} >= ?")
+        args.append(since)
+    return " and ".join(clauses), args

@@ -1,0 +1,76 @@
+"""What the bot sends, as plain values: built by the renderers, sent by the one adapter (sender.py).
+
+Nothing here talks to Telegram, so a message can be unit-tested as data: its HTML text, its
+buttons, whether it asks for a reply, and what the group shell records once it is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import BinaryIO, Union
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str | None = None
+    """Callback data (at most 64 bytes)."""
+    url: str | None = None
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+def buttons(*rows: tuple[tuple[str, str], ...]) -> Keyboard:
+    """A keyboard of callback buttons from rows of (label, data)."""
+    return tuple(tuple(Button(label, data) for label, data in row) for row in rows)
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the group shell remembers about a sent message, so later replies and votes find it."""
+
+    kind: str
+    """question, probe, poll, consent or control."""
+    node: str | None = None
+    question: str | None = None
+    move: str | None = None
+    phase: str | None = None
+    participant: int | None = None
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    """HTML (parse mode HTML)."""
+    keyboard: Keyboard = ()
+    force_reply: str | None = None
+    """Ask for a reply, with this placeholder in the input field."""
+    selective: bool = False
+    """Only the replied-to member is asked (with force_reply)."""
+    reply_to: int | None = None
+    record: Record | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Poll:
+    question: str
+    options: tuple[str, ...]
+    record: Record | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Photo:
+    data: bytes
+    filename: str
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    data: bytes | BinaryIO
+    """The content, or a file opened for reading (a large export is not read into memory)."""
+    filename: str
+
+
+Outgoing = Union[Text, Poll, Photo, Document]

@@ -1,0 +1,362 @@
+"""Telegram updates -> use-case calls -> rendered messages, for participants in private chats.
+
+Thin on purpose: who is writing, in which chat, what they pressed. Dialogue logic is in the
+engine, storing in the use cases (bot/app/), the look of messages in render.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from telegram import Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from ..app.dialogues import Press, Turn
+from ..clock import utc_now
+from ..content.keys import MENU_STATUS_KEYS
+from ..engine import Dialogue
+from ..engine.step import localize
+from ..exports import personal, portfolio
+from . import callbacks
+from .messages import Document, Text, buttons
+from .plumbing import FAILED, Shell, Who
+from .render import esc, render
+from .sender import quietly
+
+log = logging.getLogger("elenchus.telegram")
+
+CONSENT_VERSION = "2"
+"""Raise when consent.text changes in substance; each consent record keeps the version it saw."""
+LANGUAGES = {"en": "English", "de": "Deutsch"}
+CONSENT_PAYLOAD = "consent"
+"""/start payload of the button a group member gets to give consent privately."""
+
+PRIVATE = filters.ChatType.PRIVATE
+NOT_TEXT = (
+    filters.Sticker.ALL
+    | filters.PHOTO
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.Document.ALL
+    | filters.LOCATION
+    | filters.CONTACT
+    | filters.ANIMATION
+    | filters.POLL
+    | filters.Dice.ALL
+)
+
+
+class ParticipantHandlers:
+    def __init__(self, shell: Shell):
+        self.shell = shell
+        self.services = shell.services
+
+    def register(self, app: Application) -> None:
+        app.add_handlers(
+            [
+                CommandHandler("start", self.start, filters=PRIVATE),
+                CommandHandler("menu", self.menu, filters=PRIVATE),
+                CommandHandler("resume", self.resume, filters=PRIVATE),
+                CommandHandler("help", self.help, filters=PRIVATE),
+                CommandHandler("portfolio", self.portfolio, filters=PRIVATE),
+                CommandHandler("mydata", self.mydata, filters=PRIVATE),
+                CommandHandler("forget", self.forget, filters=PRIVATE),
+                CommandHandler("privacy", self.privacy, filters=PRIVATE),
+                CommandHandler("language", self.language, filters=PRIVATE),
+                MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE & filters.TEXT, self.edited),
+                MessageHandler(PRIVATE & filters.COMMAND, self.unknown_command),
+                MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT, self.text),
+                MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & NOT_TEXT, self.not_text),
+                CallbackQueryHandler(self.pressed),
+            ]
+        )
+
+    async def say(self, context, who: Who, key: str, keyboard=(), **values: object) -> None:
+        await self.shell.say(context.bot, who, key, keyboard, **values)
+
+    # ---- first contact and consent --------------------------------------------------------
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = self.shell.who(update)
+        log.info("event=start participant=%d payload=%s", who.participant, bool(context.args))
+        await self.say(context, who, "start.welcome", name=esc(who.name))
+        if context.args:
+            await self.deep_link(context, who, context.args[0])
+        if not who.asked:
+            await self.ask_consent(context, who)
+        else:
+            await self.show_menu(context, who)
+
+    async def deep_link(self, context, who: Who, code: str) -> None:
+        if code == CONSENT_PAYLOAD:
+            if who.asked:
+                await self.ask_consent(context, who, withdraw=who.consents)
+            return  # without a decision yet, /start asks for it next anyway
+        joined = self.shell.stored(self.services.cohorts.use_code, who.participant, code)
+        if joined is FAILED:
+            await self.say(context, who, "chat.save_failed")
+        elif joined is None:
+            await self.say(context, who, "start.invite_unknown")
+        else:
+            key = (
+                "start.facilitator"
+                if joined.kind == "facilitator"
+                else ("start.joined" if joined.new else "start.joined_again")
+            )
+            log.info("event=joined kind=%s cohort=%d participant=%d", joined.kind, joined.cohort.id, who.participant)
+            await self.say(context, who, key, name=esc(joined.cohort.name))
+
+    async def ask_consent(self, context, who: Who, withdraw: bool = False) -> None:
+        keyboard = buttons(
+            ((self.shell.t(who, "consent.accept"), "a:consent-yes"),),
+            ((self.shell.t(who, "consent.withdraw" if withdraw else "consent.decline"), "a:consent-no"),),
+        )
+        await self.say(context, who, "consent.text", keyboard, days=self.shell.settings.retention_days)
+
+    async def privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = self.shell.who(update)
+        person = self.services.participants.get(who.participant)
+        if person and person.consents and person.consent:
+            await self.say(context, who, "consent.status_given", date=person.consent.at[:10])
+        else:
+            await self.say(context, who, "consent.status_refused")
+        await self.ask_consent(context, who, withdraw=who.consents)
+
+    async def decide_consent(self, context, who: Who, given: bool) -> None:
+        version = f"{CONSENT_VERSION}-{who.locale}"
+        if self.shell.stored(self.services.participants.decide, who.participant, version, given) is FAILED:
+            await self.say(context, who, "chat.save_failed")
+            return
+        key = "consent.accepted" if given else ("consent.withdrawn" if who.consents else "consent.declined")
+        await self.say(context, who, key)
+        if self.services.dialogues.current(who.participant, chat=str(who.chat)) is None:
+            await self.show_menu(context, who)
+
+    # ---- the dialogues --------------------------------------------------------------------
+
+    async def menu(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = self.shell.who(update)
+        if not who.asked:
+            await self.ask_consent(context, who)
+            return
+        await self.show_menu(context, who)
+
+    async def show_menu(self, context, who: Who, intro: str = "chat.menu_intro") -> None:
+        rows = []
+        for entry in self.services.dialogues.menu(who.participant):
+            title = localize(entry.dialogue.title, who.locale)
+            label = self.shell.t(who, MENU_STATUS_KEYS[entry.status], title=title, step=entry.step, total=entry.total)
+            rows.append(((label, f"d:{entry.dialogue.id}"),))
+        await self.say(context, who, intro, buttons(*rows))
+
+    async def open_dialogue(self, context, who: Who, dialogue: Dialogue) -> None:
+        opened = self.services.dialogues.open
+        turn = self.shell.stored(opened, who.participant, dialogue, locale=who.locale, chat=str(who.chat))
+        if turn is FAILED:
+            await self.say(context, who, "chat.save_failed")
+            return
+        if turn.started:
+            title, summary = localize(dialogue.title, who.locale), localize(dialogue.summary, who.locale)
+            await self.shell.send(context.bot, who, [Text(f"<b>{esc(title)}</b>\n{esc(summary)}")])
+        await self.turn_out(context, who, turn)
+
+    async def turn_out(self, context, who: Who, turn: Turn) -> None:
+        await self.shell.send(context.bot, who, render(turn.outputs, turn.run_id, partial(self.shell.t, who)))
+
+    async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = self.shell.who(update)
+        dialogue = self.services.dialogues.current_dialogue(who.participant, chat=str(who.chat))
+        if dialogue is None:
+            await self.show_menu(context, who, intro="chat.nothing_to_resume")
+            return
+        await self.open_dialogue(context, who, dialogue)
+
+    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = self.shell.who(update)
+        if not who.asked:
+            await self.ask_consent(context, who)
+            return
+        message = update.effective_message
+        turn = self.shell.stored(
+            self.services.dialogues.answer,
+            who.participant,
+            message.text,
+            chat=str(who.chat),
+            update_id=update.update_id,
+            source=(str(who.chat), message.message_id),
+        )
+        if turn is FAILED:
+            await self.say(context, who, "chat.save_failed")
+        elif turn is None:
+            await self.say(context, who, "chat.no_run")
+        else:
+            log.info("event=answer participant=%d run=%d chars=%d", who.participant, turn.run_id, len(message.text))
+            await self.turn_out(context, who, turn)
+
+    async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.say(context, self.shell.who(update), "chat.not_text")
+
+    async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = self.shell.who(update)
+        message = update.effective_message
+        changed = self.shell.stored(
+            self.services.dialogues.edit_answer, who.participant, str(who.chat), message.message_id, message.text
+        )
+        if changed is FAILED:
+            await self.say(context, who, "chat.save_failed")
+            return
+        await self.say(context, who, "chat.edited" if changed else "chat.edit_ignored")
+
+    # ---- buttons --------------------------------------------------------------------------
+
+    async def pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+            await quietly(query.answer())
+            return
+        who = self.shell.who(update)
+        data = query.data or ""
+        if data.startswith("a:"):
+            await quietly(query.answer())
+            await self.action(context, who, query.message, data[2:])
+        elif data.startswith("d:"):
+            dialogue = self.services.dialogues.dialogue(data[2:])
+            if dialogue is None:
+                await self.stale(query, who)
+            else:
+                await quietly(query.answer())
+                await self.open_dialogue(context, who, dialogue)
+        else:
+            await self.step_button(update, context, who, callbacks.parse(data))
+
+    async def stale(self, query, who: Who) -> None:
+        """An outdated button: say so, and take the old buttons off (never off another message)."""
+        await quietly(query.answer(self.shell.t(who, "chat.stale")))
+        if _label_of(query.message, query.data) is not None:
+            await quietly(query.message.edit_reply_markup(reply_markup=None))
+
+    async def step_button(self, update: Update, context, who: Who, press: callbacks.Press | None) -> None:
+        """A choice or a rating: the use case checks it is the presser's own current step."""
+        query = update.callback_query
+        turn = None
+        if press is not None:
+            step = Press(press.kind, press.run, press.node, press.value)
+            turn = self.shell.stored(
+                self.services.dialogues.press, who.participant, str(who.chat), step, update_id=update.update_id
+            )
+        if turn is FAILED:
+            await quietly(query.answer(self.shell.t(who, "chat.save_failed"), show_alert=True))
+            return
+        if turn is None:
+            await self.stale(query, who)
+            return
+        await quietly(query.answer())
+        label = _label_of(query.message, query.data) or str(press.value)
+        await self.mark_used(query.message, self.shell.t(who, "chat.chosen", label=label))
+        await self.turn_out(context, who, turn)
+
+    async def mark_used(self, message: Message | None, note: str) -> None:
+        """Take the buttons off a message and say what was chosen, so the chat stays readable."""
+        if message is None or not message.text:
+            return
+        try:
+            await message.edit_text(
+                f"{message.text_html}\n\n<i>{esc(note)}</i>", parse_mode=ParseMode.HTML, reply_markup=None
+            )
+        except BadRequest:
+            await quietly(message.edit_reply_markup(reply_markup=None))
+
+    async def action(self, context, who: Who, message: Message | None, action: str) -> None:
+        chosen = partial(self.shell.t, who, "chat.chosen")
+        if action in ("consent-yes", "consent-no"):
+            label = _label_of(message, f"a:{action}")
+            if label:
+                await self.mark_used(message, chosen(label=label))
+            await self.decide_consent(context, who, action == "consent-yes")
+        elif action in ("forget-yes", "forget-no"):
+            await self.mark_used(message, chosen(label=_label_of(message, f"a:{action}") or ""))
+            await self.do_forget(context, who, action == "forget-yes")
+        elif action.startswith("lang-") and action[5:] in LANGUAGES:
+            self.shell.stored(self.services.participants.set_locale, who.participant, action[5:])
+            await self.mark_used(message, LANGUAGES[action[5:]])
+            who = Who(who.participant, who.chat, action[5:], who.name, who.asked, who.consents)
+            await self.say(context, who, "chat.language_set")
+
+    # ---- the participant's data -----------------------------------------------------------
+
+    async def portfolio(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = self.shell.who(update)
+        entries = self.services.rights.portfolio(who.participant, who.locale)
+        if not entries:
+            await self.say(context, who, "chat.portfolio_empty")
+            return
+        now, t = utc_now(), partial(self.shell.t, who)
+        markdown = portfolio.to_markdown(who.name, entries, t, now)
+        page = portfolio.to_html(who.name, entries, t, now, lang=who.locale)
+        await self.say(context, who, "chat.portfolio_ready")
+        day = now[:10]
+        await self.shell.send(
+            context.bot,
+            who,
+            [
+                Document(markdown.encode("utf-8"), f"elenchus-portfolio-{day}.md"),
+                Document(page.encode("utf-8"), f"elenchus-portfolio-{day}.html"),
+            ],
+        )
+
+    async def mydata(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = self.shell.who(update)
+        now = utc_now()
+        await self.say(context, who, "chat.mydata_ready")
+        data = personal.to_json(self.services.rights.everything(who.participant), now)
+        await self.shell.send(context.bot, who, [Document(data.encode("utf-8"), f"elenchus-mydata-{now[:10]}.json")])
+
+    async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = self.shell.who(update)
+        keyboard = buttons(
+            ((self.shell.t(who, "chat.forget_yes"), "a:forget-yes"),),
+            ((self.shell.t(who, "chat.forget_no"), "a:forget-no"),),
+        )
+        await self.say(context, who, "chat.forget_confirm", keyboard)
+
+    async def do_forget(self, context, who: Who, confirmed: bool) -> None:
+        if not confirmed:
+            await self.say(context, who, "chat.forget_cancelled")
+            return
+        counts = self.shell.stored(self.services.rights.forget, who.participant)
+        if counts is FAILED:
+            await self.say(context, who, "chat.save_failed")
+            return
+        log.info("event=forget participant=%d", who.participant)
+        await self.say(context, who, "chat.forgotten", **counts)
+
+    async def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = self.shell.who(update)
+        row = tuple((label, f"a:lang-{code}") for code, label in LANGUAGES.items())
+        await self.say(context, who, "chat.language_pick", buttons(row))
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = self.shell.who(update)
+        await self.say(context, who, "chat.help")
+        if self.services.cohorts.is_staff(who.participant):
+            await self.say(context, who, "staff.help")
+        if self.services.cohorts.is_admin(who.participant):
+            await self.say(context, who, "staff.admin_help")
+
+    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.say(context, self.shell.who(update), "chat.unknown_command")
+
+
+def _label_of(message: Message | None, data: str | None) -> str | None:
+    """The label of the button with this data on a message, if it is still there."""
+    markup = message.reply_markup if message is not None else None
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None

@@ -1,0 +1,128 @@
+"""What every Telegram handler shares: who is writing, their language, sending through the one
+adapter, refusing duplicates and floods, and turning a refused database write into a notice."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from ..app.services import Services
+from ..config import Settings
+from ..content.prompts import Prompts
+from .flood import FloodGuard
+from .messages import Keyboard, Outgoing, Text
+from .sender import Sender
+
+log = logging.getLogger("elenchus.telegram")
+
+PLATFORM = "telegram"
+FAILED = object()
+"""What `stored` returns when the database refused a write."""
+
+
+@dataclass(frozen=True)
+class Who:
+    participant: int
+    chat: int
+    locale: str
+    name: str
+    asked: bool = False
+    """They have decided about consent (either way)."""
+    consents: bool = False
+
+
+class Shell:
+    """The Telegram shell's shared state and helpers; the handler classes use one instance."""
+
+    def __init__(self, services: Services, prompts: Prompts, settings: Settings):
+        self.services = services
+        self.prompts = prompts
+        self.settings = settings
+        self.flood = FloodGuard()
+        self.sender = Sender(on_forbidden=self._forbidden, on_migrated=services.groups.move_chat)
+
+    # ---- who ------------------------------------------------------------------------------
+
+    def who(self, update: Update) -> Who:
+        user = update.effective_user
+        person = self.services.participants.identify(PLATFORM, str(user.id), name=user.first_name)
+        locale = self.prompts.locale_for(person.locale, user.language_code)
+        chat = update.effective_chat.id if update.effective_chat else user.id
+        return Who(person.id, chat, locale, user.first_name or "", person.asked, person.consents)
+
+    def t(self, who: Who, key: str, **values: object) -> str:
+        return self.prompts.t(key, who.locale, **values)
+
+    def translator(self, locale: str):
+        return lambda key, **values: self.prompts.t(key, locale, **values)
+
+    # ---- sending --------------------------------------------------------------------------
+
+    async def send(self, bot: Bot, who: Who, messages: list[Outgoing]) -> list:
+        return await self.sender.send_all(bot, who.chat, messages, typing=True)
+
+    async def say(self, bot: Bot, who: Who, key: str, keyboard: Keyboard = (), **values: object) -> None:
+        await self.send(bot, who, [Text(self.t(who, key, **values), keyboard)])
+
+    def _forbidden(self, chat: str) -> None:
+        """A private chat refused the bot: that participant blocked it. A group: the bot was removed."""
+        if chat.startswith("-"):
+            for session_id in self.services.groups.end_all_in(chat):
+                log.info("event=session_ended_bot_removed session=%d", session_id)
+            return
+        person = self.services.participants.identify(PLATFORM, chat)
+        self.services.participants.blocked(person.id)
+        log.info("event=blocked participant=%d", person.id)
+
+    def stored(self, action, *args: Any, **kwargs: Any):
+        """Run a storing use case; FAILED when the database refused it (disk full, read-only)."""
+        try:
+            return action(*args, **kwargs)
+        except sqlite3.Error as exc:
+            log.error("event=save_failed error=%s", type(exc).__name__)
+            return FAILED
+
+    # ---- around every update ----------------------------------------------------------------
+
+    async def skip_duplicates(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Before any handler: drop updates already handled, and floods from one user."""
+        if self.services.inbox.seen(update.update_id):
+            log.info("event=duplicate update=%d", update.update_id)
+            raise ApplicationHandlerStop
+        user = update.effective_user
+        if user is None:
+            return
+        verdict = self.flood.check(user.id, time.monotonic())
+        if verdict == "ok":
+            return
+        if verdict == "notice" and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+            log.info("event=flood user_bucket_full=1")
+            await self.say(context.bot, self.who(update), "chat.slow_down")
+        raise ApplicationHandlerStop
+
+    async def mark_done(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            self.services.inbox.done(update.update_id)
+        except sqlite3.Error as exc:  # bookkeeping only; the step itself was stored or refused already
+            log.warning("event=mark_update_failed error=%s", type(exc).__name__)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log without texts; when the database refused a write, tell the person so they can retry."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(context.error, sqlite3.Error) and isinstance(update, Update) and update.effective_chat:
+            language = update.effective_user.language_code if update.effective_user else None
+            text = self.prompts.t("chat.save_failed", self.prompts.locale_for(language))
+            await self.sender.send(context.bot, update.effective_chat.id, Text(text))
+        log.error(
+            "event=error update=%s error=%s",
+            update_id,
+            type(context.error).__name__,
+            exc_info=(type(context.error), context.error, context.error.__traceback__),
+        )
