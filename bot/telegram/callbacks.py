@@ -2,6 +2,9 @@
 
 Telegram allows 1-64 bytes. The data only says *which* button was pressed; whoever handles it
 re-checks that the run belongs to the presser and that the step is still current.
+
+The content check holds node ids to bot.content.limits.MAX_NODE_ID_BYTES without knowing this
+format; tests/test_callbacks_fit.py holds this side to that promise.
 """
 
 from __future__ import annotations
