@@ -1,5 +1,5 @@
 """Exports: a cohort of 1,000 participants with 100,000 reflections, exported to CSV and JSON by
-bot/exporting.py, next to the sqlite3 command-line tool writing the same rows as CSV; and the
+bot/app/exporting.py, next to the sqlite3 command-line tool writing the same rows as CSV; and the
 CSV export's peak memory at three sizes, each in a fresh process.
 
 `python -m benchmarks.export --child DB OUT` is the child that exports once and reports its memory.
@@ -90,7 +90,7 @@ def build_db(path: Path, rows: int, participants: int, course: Course, seed: int
     storage = Storage(path)
     try:
         db = storage.db
-        cohort_id = storage.create_cohort(COHORT, "benchmark")["id"]
+        cohort_id = storage.cohorts.create(COHORT, "benchmark").id
         names = ("Anna", "Ben", "Chloé", "Dmitri", "Eva", "Farah", "Götz", "Hana", "Ivan", "Jo")
         with db.atomic():
             db["participants"].insert_all(
@@ -233,7 +233,7 @@ def build_db(path: Path, rows: int, participants: int, course: Course, seed: int
 
 
 def cli_sql(course: Course, cohort_id: int) -> str:
-    """The CSV's columns in SQL, over the rows of Storage.reflection_rows (same joins, the same
+    """The CSV's columns in SQL, over the rows of ExportQueries.answers (same joins, the same
     stance subqueries): titles from the course, the formula guard on question and answer, the word
     count approximated by counting spaces."""
 
@@ -273,8 +273,8 @@ def export_once(
     prompts = _prompts()
     storage = Storage(db)
     try:
-        cohort = storage.cohort_by_name(COHORT)
-        scope = exporting.Scope((cohort["id"],))
+        cohort = storage.cohorts.by_name(COHORT)
+        scope = exporting.Scope((cohort.id,))
         with out.open("wb") as handle:
             if profile is not None:
                 profile.enable()
@@ -304,12 +304,12 @@ def cli_once(db: Path, sql: str, out: Path) -> float:
 
 
 def query_only(db: Path) -> float:
-    """Iterating Storage.reflection_rows (the export's query, rows as dicts), nothing else."""
+    """Iterating ExportQueries.answers (the export's query, typed rows), nothing else."""
     storage = Storage(db)
     try:
-        cohort = storage.cohort_by_name(COHORT)
+        cohort = storage.cohorts.by_name(COHORT)
         started = time.perf_counter()
-        for _ in storage.reflection_rows([cohort["id"]]):
+        for _ in storage.exports.answers([cohort.id]):
             pass
         return time.perf_counter() - started
     finally:
@@ -426,7 +426,7 @@ def run(
             f"'with index': the same databases with `create index {INDEX} on stances(run_id, phase)` added "
             f"(now the same as shipped); times are medians of {REPEATS} runs after a warm-up.",
             f'sqlite3: `{SQLITE3} -csv -header DB "select ..."` with the CSV\'s 15 columns over the same joins '
-            "and stance subqueries as Storage.reflection_rows (titles by CASE, the formula guard on question "
+            "and stance subqueries as ExportQueries.answers (titles by CASE, the formula guard on question "
             "and answer, word count by counting spaces), process start included. exporting.export is timed "
             "as `elenchus export` calls it (audit record included), writing a file.",
             "Memory: each size exported in a fresh `python -m benchmarks.export --child` process; peak RSS is "

@@ -33,20 +33,22 @@ ANSWER = (
 
 def child(participants: int, db: Path) -> dict[str, Any]:
     measured: dict[str, Any] = {"rss_interpreter_mb": rss_mb()}
-    from bot.app.dialogues import Service
+    from bot.app.services import Services
     from bot.config import Settings
     from bot.content.loader import load_course
     from bot.content.prompts import load_prompts
     from bot.engine import StanceInput, TextInput
     from bot.storage import Storage
     from bot.telegram.app import build_application
-    from bot.telegram.handlers import CONSENT_VERSION, PLATFORM
+    from bot.telegram.participant import CONSENT_VERSION
+    from bot.telegram.plumbing import PLATFORM
 
     settings = Settings(db=db, token="123456:TEST-token", content=ROOT / "content", prompts=ROOT / "prompts")
     storage = Storage(settings.db)
-    service = Service(load_course(settings.content), storage)
-    application = build_application(settings, service, load_prompts(settings.prompts))
-    handlers = application.bot_data["handlers"]
+    services = Services(load_course(settings.content), storage)
+    service = services.dialogues
+    application = build_application(settings, services, load_prompts(settings.prompts))
+    handlers = application.bot_data["shell"]
     dialogue = service.dialogue("value-and-trust")
     assert dialogue is not None
     gc.collect()
@@ -54,12 +56,12 @@ def child(participants: int, db: Path) -> dict[str, Any]:
 
     started = time.perf_counter()
     for first in range(0, participants, BATCH):
-        with storage.db.atomic():
+        with storage.transaction():
             for n in range(first, min(first + BATCH, participants)):
                 user = 10_000_000 + n
                 chat = str(user)
-                pid = storage.participant(PLATFORM, str(user), name=f"P{n}", locale=None)
-                storage.record_consent(pid, f"{CONSENT_VERSION}-en", True)
+                pid = storage.participants.get_or_create(PLATFORM, str(user), name=f"P{n}").id
+                storage.participants.record_consent(pid, f"{CONSENT_VERSION}-en", True)
                 handlers.flood.check(user, time.monotonic())  # what each update of theirs leaves in memory
                 service.start(pid, dialogue, locale="en", chat=chat)
                 service.send(pid, service.current(pid, chat=chat), StanceInput(3))

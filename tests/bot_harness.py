@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.app.dialogues import Service
+from bot.app.services import Services
 from bot.config import Settings
 from bot.content.loader import load_course
 from bot.content.prompts import load_prompts
@@ -35,7 +35,7 @@ def settings_for(fake: FakeTelegram, db: Path, **overrides) -> Settings:
 class RunningBot:
     fake: FakeTelegram
     storage: Storage
-    service: Service
+    services: Services
     app: object = None
 
 
@@ -44,8 +44,8 @@ async def running_bot(fake: FakeTelegram, db: Path, **overrides) -> AsyncIterato
     """The real Application, polling the fake server, in this event loop."""
     settings = settings_for(fake, db, **overrides)
     storage = Storage(db)
-    service = Service(load_course(CONTENT), storage)
-    app = build_application(settings, service, load_prompts(PROMPTS))
+    services = Services(load_course(CONTENT), storage, settings.admins)
+    app = build_application(settings, services, load_prompts(PROMPTS))
     await app.initialize()
     await app.post_init(app)
     await app.start()
@@ -55,7 +55,7 @@ async def running_bot(fake: FakeTelegram, db: Path, **overrides) -> AsyncIterato
         allowed_updates=["message", "edited_message", "callback_query", "poll", "poll_answer", "my_chat_member"],
     )
     try:
-        yield RunningBot(fake, storage, service, app)
+        yield RunningBot(fake, storage, services, app)
 
     finally:
         await app.updater.stop()

@@ -7,7 +7,7 @@ import io
 import json
 import zipfile
 
-from bot.app.dialogues import Service
+from bot.app.dialogues import Dialogues as Service
 from bot.content.loader import load_course
 from bot.engine import StanceInput, TextInput
 from bot.storage import Storage
@@ -21,14 +21,14 @@ ANSWER = "Because the outcomes are listed, for example in the EU format, I trust
 def seed(db, cohort_name: str, person: str, answer: str) -> None:
     """A participant who joined a cohort and answered the first question of the first dialogue."""
     storage = Storage(db)
-    cohort = storage.cohort_by_name(cohort_name)
-    pid = storage.participant("telegram", person, name=person)
-    storage.record_consent(pid, "1-en", True)
-    storage.join(cohort["id"], pid)
+    cohort = storage.cohorts.by_name(cohort_name)
+    pid = storage.participants.get_or_create("telegram", person, name=person).id
+    storage.participants.record_consent(pid, "1-en", True)
+    storage.cohorts.join(cohort.id, pid)
     service = Service(load_course(CONTENT), storage)
     turn = service.start(pid, service.course.dialogues[0])
-    turn = service.send(pid, storage.get_run(turn.run_id), StanceInput(4))
-    service.send(pid, storage.get_run(turn.run_id), TextInput(answer))
+    turn = service.send(pid, storage.runs.get(turn.run_id), StanceInput(4))
+    service.send(pid, storage.runs.get(turn.run_id), TextInput(answer))
     storage.close()
 
 

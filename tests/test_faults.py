@@ -35,11 +35,11 @@ async def test_a_refused_write_says_so_keeps_nothing_half_written_and_recovers(f
         alice = await start_answering(fake, bot)
         db = bot.storage.db
         pages = db.execute("PRAGMA page_count").fetchone()[0]
-        before = db.execute("select count(*) from reflections").fetchone()[0], bot.storage.get_run(1).state
+        before = db.execute("select count(*) from reflections").fetchone()[0], bot.storage.runs.get(1).state
         db.execute(fault.format(pages=pages))
         await alice.write("Lost? " + THICK + " x" * 2000)  # needs new pages, which a full disk cannot give
         await alice.expect("could not save that just now")
-        assert (db.execute("select count(*) from reflections").fetchone()[0], bot.storage.get_run(1).state) == before
+        assert (db.execute("select count(*) from reflections").fetchone()[0], bot.storage.runs.get(1).state) == before
         db.execute(undo)
         await alice.write("Again: " + THICK)
         await alice.expect("What would convince you")

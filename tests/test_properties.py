@@ -144,12 +144,12 @@ async def _play(fake: FakeTelegram, actions, db) -> list[logging.LogRecord]:
                 fake.send_sticker(user)
             elif kind == "duplicate" and sent:
                 fake.deliver(sent[-1])
-        bot.app.bot_data["handlers"].flood = FloodGuard()  # the marker below must not count as flooding
+        bot.app.bot_data["shell"].flood = FloodGuard()  # the marker below must not count as flooding
         for user in users.values():  # updates of one chat are handled in order: the last reply means all are done
             last = _last_id(fake, user.id)
             fake.send_command(user, "/help")
             await fake.wait_for_message_async(user.id, "/portfolio", timeout=30, after=last)
-        for run in bot.storage.runs(bot.storage.participant("telegram", "1001")):
+        for run in bot.storage.runs.of(bot.storage.participants.get_or_create("telegram", "1001").id):
             dialogue = COURSE.get(run.dialogue_id)
             assert RunState.from_dict(run.state).node in dialogue.nodes
 

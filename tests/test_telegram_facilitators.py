@@ -104,9 +104,9 @@ async def test_two_courses_each_facilitator_exports_exactly_their_own(fake, tmp_
             texts = [archive.read(n).decode() for n in archive.namelist() if n.endswith(".md")]
         assert len(texts) == 1 and "Alice in A: " + THICK in texts[0] and "Bob" not in texts[0]
 
-        audit = bot.storage.audit_log()
-        assert {a["action"] for a in audit} == {"export:csv", "export:json", "export:xapi", "export:zip"}
-        assert all(a["records"] == 1 for a in audit)
+        audit = bot.storage.cohorts.audit_log()
+        assert {a.action for a in audit} == {"export:csv", "export:json", "export:xapi", "export:zip"}
+        assert all(a.records == 1 for a in audit)
         await admin.command("/auditlog")
         await admin.expect("export:csv")
 
@@ -124,7 +124,7 @@ async def test_cohort_overview_with_chart(fake, tmp_path):
         await fiona.expect("value-and-trust")
         photo = await fake.wait_for_async(lambda: next((m for m in fake.messages(fiona.chat) if m.photo), None))
         assert photo.photo.startswith(b"\x89PNG")
-        assert [a["action"] for a in bot.storage.audit_log()] == ["report"]
+        assert [a.action for a in bot.storage.cohorts.audit_log()] == ["report"]
 
 
 async def test_forget_removes_a_participant_from_later_exports(fake, tmp_path):
@@ -171,7 +171,7 @@ async def test_access_control_matrix(fake, tmp_path):
         await answer_first_question(alice, "Secret of A: " + THICK)
         gus = Participant(fake, fake.user("Gus"))
         await become_facilitator(gus, lead_b, "MC-B")
-        cohort_a = bot.storage.cohort_by_name("MC-A")["id"]
+        cohort_a = bot.storage.cohorts.by_name("MC-A").id
 
         refusals = {
             alice: [
@@ -211,4 +211,4 @@ async def test_access_control_matrix(fake, tmp_path):
         assert not any("Secret of A" in (m.text or "") for m in fake.messages(gus.chat))
         assert not [m for p in (gus, alice) for m in fake.messages(p.chat) if m.document or m.photo]
 
-        assert bot.storage.audit_log() == [], "nothing was exported or reported"
+        assert bot.storage.cohorts.audit_log() == [], "nothing was exported or reported"

@@ -163,11 +163,11 @@ async def test_a_whole_group_session(fake, tmp_path):
             for s in bot.storage.db["stances"].rows
             if s["group_session_id"]
         }
-        alice_id = bot.storage.participant("telegram", str(alice.user.id))
-        bob_id = bot.storage.participant("telegram", str(bob.user.id))
+        alice_id = bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
+        bob_id = bot.storage.participants.get_or_create("telegram", str(bob.user.id)).id
         assert stances == {(alice_id, "before", 2), (bob_id, "before", 3), (alice_id, "after", 4), (bob_id, "after", 5)}
-        carl_id = bot.storage.participant("telegram", str(carl.user.id))
-        assert bot.storage.reflections(carl_id) == [] and bot.storage.stances(carl_id) == []
+        carl_id = bot.storage.participants.get_or_create("telegram", str(carl.user.id)).id
+        assert bot.storage.runs.reflections(carl_id) == [] and bot.storage.runs.stances(carl_id) == []
 
 
 async def test_two_groups_at_once_do_not_cross(fake, tmp_path):
@@ -221,13 +221,13 @@ async def test_session_survives_the_group_becoming_a_supergroup(fake, tmp_path):
         await room.expect("Answers so far: 1", after=question.message_id)
         bigger = Room(fake, fake.migrate(group))
         await fake.wait_for_async(
-            lambda: bot.storage.open_group_session(str(bigger.id)) is not None,
+            lambda: bot.storage.groups.open_in(str(bigger.id)) is not None,
             what="the session follows the new chat id",
         )
         fake.send_command(fiona.user, "/next", chat=bigger.chat)
         await bigger.question("What would convince you", 0)
-        session = bot.storage.open_group_session(str(bigger.id))
-        assert session["state"]["node"] == "q-evidence"
+        session = bot.storage.groups.open_in(str(bigger.id))
+        assert session.state["node"] == "q-evidence"
         rows = bot.storage.db["reflections"].rows
         assert [r["chat"] for r in rows] == [str(bigger.id)]
 
@@ -239,9 +239,7 @@ async def test_removing_the_bot_ends_the_session_and_keeps_the_answers(fake, tmp
         fake.reply(alice.user, group, question.message_id, THICK)
         fake.remove_member(group, alice.user)
         fake.remove_bot(group)
-        await fake.wait_for_async(
-            lambda: bot.storage.open_group_session(str(group.id)) is None, what="the session ended"
-        )
+        await fake.wait_for_async(lambda: bot.storage.groups.open_in(str(group.id)) is None, what="the session ended")
         assert [r["answer"] for r in bot.storage.db["reflections"].rows] == [THICK]
 
 
@@ -315,10 +313,10 @@ async def test_edited_replies_and_forum_topics(fake, tmp_path):
         fake.send_text(fiona.user, "/session recognition", chat=group, thread_id=second)
 
         await fake.wait_for_async(
-            lambda: len(bot.storage.open_group_sessions_in(str(group.id))) == 2, what="one session per topic"
+            lambda: len(bot.storage.groups.all_open_in(str(group.id))) == 2, what="one session per topic"
         )
-        sessions = {s["thread"]: s for s in bot.storage.open_group_sessions_in(str(group.id))}
-        assert sessions[first]["dialogue_id"] == "value-and-trust" and sessions[second]["dialogue_id"] == "recognition"
+        sessions = {s.thread: s for s in bot.storage.groups.all_open_in(str(group.id))}
+        assert sessions[first].dialogue_id == "value-and-trust" and sessions[second].dialogue_id == "recognition"
         control = await fake.wait_for_async(
             lambda: next((m for m in room.bot_messages() if "Next ▶" in m.button_labels and m.thread_id == first), None)
         )

@@ -4,6 +4,7 @@ server, which checks every request against the Bot API spec. The tests act as pa
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 from .bot_harness import TITLE, Participant, running_bot
 
@@ -84,9 +85,11 @@ async def test_consent_then_a_whole_dialogue_then_the_portfolio(fake, tmp_path):
         assert "> " + THICK in markdown and "Your stance: 2 at the start, 4 at the end" in markdown
         assert page.startswith("<!DOCTYPE html>") and "<style>" in page
 
-        reflections = bot.storage.reflections(bot.storage.participant("telegram", str(alice.user.id)))
-        assert [r["answer"] for r in reflections] == ["dunno"] + [THICK] * 6
-        assert reflections[1]["probe"] == 1
+        reflections = bot.storage.runs.reflections(
+            bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
+        )
+        assert [r.answer for r in reflections] == ["dunno"] + [THICK] * 6
+        assert reflections[1].probe == 1
 
 
 async def test_declining_keeps_nothing_but_the_dialogue_runs(fake, tmp_path):
@@ -95,9 +98,9 @@ async def test_declining_keeps_nothing_but_the_dialogue_runs(fake, tmp_path):
         await consent(bob, accept=False)
         await play_value_and_trust(bob)
         assert "Your stance: 2 at the start, 4 at the end." in "\n".join(bob.bot_texts())
-        pid = bot.storage.participant("telegram", str(bob.user.id))
-        assert bot.storage.reflections(pid) == [] and bot.storage.stances(pid) == []
-        dump = json.dumps(bot.storage.everything_about(pid))
+        pid = bot.storage.participants.get_or_create("telegram", str(bob.user.id)).id
+        assert bot.storage.runs.reflections(pid) == [] and bot.storage.runs.stances(pid) == []
+        dump = json.dumps(asdict(bot.storage.participants.everything_about(pid)))
         assert THICK not in dump
         await bob.command("/portfolio")
         await bob.expect("You have no reflections yet")
@@ -123,8 +126,8 @@ async def test_stale_and_forged_buttons_get_a_notice(fake, tmp_path):
             lambda: sum("earlier step" in (a.get("text") or "") for a in fake.callback_answers) >= 4,
             what="four stale notices",
         )
-        pid = bot.storage.participant("telegram", str(alice.user.id))
-        assert [s["value"] for s in bot.storage.stances(pid)] == [2]
+        pid = bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
+        assert [s.value for s in bot.storage.runs.stances(pid)] == [2]
 
 
 async def test_bad_input_gets_clear_answers(fake, tmp_path):
@@ -152,9 +155,9 @@ async def test_bad_input_gets_clear_answers(fake, tmp_path):
         long_answer = ("<b>&amp; 'tags' \"quotes\" & <script>alert(1)</script> " * 80)[:4096]
         await alice.write(long_answer)
         await alice.expect("What would convince you")
-        pid = bot.storage.participant("telegram", str(alice.user.id))
-        (stored,) = bot.storage.reflections(pid)
-        assert stored["answer"] == long_answer and len(long_answer) == 4096
+        pid = bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
+        (stored,) = bot.storage.runs.reflections(pid)
+        assert stored.answer == long_answer and len(long_answer) == 4096
         await alice.command("/start", payload="not-a-real-invite")
         await alice.expect("This invitation link is not valid")
         await alice.command("/help")
@@ -170,10 +173,10 @@ async def test_edited_answers_update_the_reflection_and_keep_history(fake, tmp_p
         await alice.expect("What would convince you")
         fake.edit_text(alice.user, sent["message"]["message_id"], THICK + " Edited.")
         await alice.expect("I have updated your answer")
-        pid = bot.storage.participant("telegram", str(alice.user.id))
-        (row,) = bot.storage.reflections(pid)
-        assert row["answer"] == THICK + " Edited."
-        assert [h["answer"] for h in json.loads(row["history"])] == [THICK]
+        pid = bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
+        (row,) = bot.storage.runs.reflections(pid)
+        assert row.answer == THICK + " Edited."
+        assert [h["answer"] for h in row.history] == [THICK]
 
 
 async def test_mydata_and_forget(fake, tmp_path):
@@ -197,8 +200,8 @@ async def test_mydata_and_forget(fake, tmp_path):
         await alice.command("/forget")
         await alice.press("Yes, delete everything")
         await alice.expect("Deleted: 1 answers, 1 ratings, 1 dialogue runs and 1 consent records")
-        pid = bot.storage.participant("telegram", str(alice.user.id))
-        assert bot.storage.reflections(pid) == [] and bot.storage.runs(pid) == []
+        pid = bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
+        assert bot.storage.runs.reflections(pid) == [] and bot.storage.runs.of(pid) == []
 
 
 async def test_language_switch(fake, tmp_path):
@@ -258,10 +261,10 @@ async def test_two_participants_at_once_do_not_interfere(fake, tmp_path):
         await alice.expect("What would convince you")
         await bea.expect("What would convince you")
         for who, value in ((alice, 1), (bea, 5)):
-            pid = bot.storage.participant("telegram", str(who.user.id))
-            assert [s["value"] for s in bot.storage.stances(pid)] == [value]
-            (row,) = bot.storage.reflections(pid)
-            assert row["answer"].startswith("Alice: " if who is alice else "Bea: ")
+            pid = bot.storage.participants.get_or_create("telegram", str(who.user.id)).id
+            assert [s.value for s in bot.storage.runs.stances(pid)] == [value]
+            (row,) = bot.storage.runs.reflections(pid)
+            assert row.answer.startswith("Alice: " if who is alice else "Bea: ")
 
 
 async def test_a_duplicate_update_is_processed_once(fake, tmp_path):
@@ -274,8 +277,8 @@ async def test_a_duplicate_update_is_processed_once(fake, tmp_path):
         fake.deliver(update)
         marker = await alice.write("A second answer, because duplicates must not count twice.")
         await alice.expect("Pick a role")
-        pid = bot.storage.participant("telegram", str(alice.user.id))
-        assert [r["answer"] for r in bot.storage.reflections(pid)] == [THICK, marker["message"]["text"]]
+        pid = bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
+        assert [r.answer for r in bot.storage.runs.reflections(pid)] == [THICK, marker["message"]["text"]]
 
 
 async def test_one_participant_flooding_does_not_hold_up_another(fake, tmp_path):
@@ -300,12 +303,12 @@ async def test_a_user_who_blocked_the_bot_is_recorded_and_skipped(fake, tmp_path
         await consent(alice)
         fake.block(alice.user)
         await alice.command("/help")
-        pid = bot.storage.participant("telegram", str(alice.user.id))
-        await fake.wait_for_async(lambda: bot.storage.get_participant(pid)["blocked"], what="blocked recorded")
+        pid = bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
+        await fake.wait_for_async(lambda: bot.storage.participants.get(pid).blocked, what="blocked recorded")
         fake.block(alice.user, blocked=False)
         await alice.command("/help")
         await alice.expect("/portfolio")
-        assert bot.storage.get_participant(pid)["blocked"] is None
+        assert bot.storage.participants.get(pid).blocked is None
 
 
 async def test_resume_shows_the_pending_step(fake, tmp_path):
@@ -334,8 +337,8 @@ async def test_consent_can_be_withdrawn_and_nothing_new_is_kept(fake, tmp_path):
         await alice.expect("What would convince you")
         await alice.write("Not kept: " + THICK)
         await alice.expect("Pick a role")
-        pid = bot.storage.participant("telegram", str(alice.user.id))
-        assert [r["answer"] for r in bot.storage.reflections(pid)] == ["Kept: " + THICK]
+        pid = bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
+        assert [r.answer for r in bot.storage.runs.reflections(pid)] == ["Kept: " + THICK]
         assert [c["given"] for c in bot.storage.db["consents"].rows] == [1, 0]
         assert all(c["version"] == "2-en" for c in bot.storage.db["consents"].rows)
 
@@ -368,6 +371,6 @@ async def test_switching_between_two_dialogues_in_progress(fake, tmp_path):
         await alice.expect("When Lena's colleague says")
         await alice.write(THICK)
         await alice.expect("What would convince you")
-        pid = bot.storage.participant("telegram", str(alice.user.id))
-        (row,) = bot.storage.reflections(pid)
-        assert row["dialogue_id"] == "value-and-trust"
+        pid = bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
+        (row,) = bot.storage.runs.reflections(pid)
+        assert row.dialogue_id == "value-and-trust"

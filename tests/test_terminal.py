@@ -36,8 +36,8 @@ def play(db: Path, stdin: str, *args: str, env: dict | None = None) -> subproces
 def stored(db: Path):
     store = Storage(db)
     try:
-        pid = store.participant("terminal", "tester")
-        return store.reflections(pid), store.stances(pid), store.runs(pid)
+        pid = store.participants.get_or_create("terminal", "tester").id
+        return store.runs.reflections(pid), store.runs.stances(pid), store.runs.of(pid)
     finally:
         store.close()
 
@@ -59,9 +59,9 @@ def test_a_whole_dialogue_from_the_menu_is_stored(tmp_path):
     assert "doi.org/" in out or "eur-lex" in out
     assert "1. ✓ Worth the paper?" in out, "back at the menu, the dialogue is marked done"
     reflections, stances, runs = stored(db)
-    assert [r["answer"] for r in reflections] == [THICK] * 6
-    assert {r["move"] for r in reflections} >= {"clarification", "evidence", "viewpoints", "assumptions"}
-    assert [(s["phase"], s["value"]) for s in stances] == [("before", 2), ("after", 4)]
+    assert [r.answer for r in reflections] == [THICK] * 6
+    assert {r.move for r in reflections} >= {"clarification", "evidence", "viewpoints", "assumptions"}
+    assert [(s.phase, s.value) for s in stances] == [("before", 2), ("after", 4)]
     assert [r.status for r in runs] == ["finished"]
 
 
@@ -78,8 +78,8 @@ def test_quit_mid_way_then_resume_where_you_left_off(tmp_path):
     third = play(db, "")
     assert "[Step 4 of 9]" in third.stdout and "Pick a role" in third.stdout
     reflections, stances, _ = stored(db)
-    assert [r["node_id"] for r in reflections] == ["q-value", "q-evidence"]
-    assert [s["value"] for s in stances] == [3]
+    assert [r.node_id for r in reflections] == ["q-value", "q-evidence"]
+    assert [s.value for s in stances] == [3]
 
 
 def test_a_thin_answer_gets_the_follow_up(tmp_path):
@@ -87,7 +87,7 @@ def test_a_thin_answer_gets_the_follow_up(tmp_path):
     result = play(db, "3\nyes\n" + THICK + "\n", "value-and-trust")
     assert "A follow-up:" in result.stdout
     reflections, _, _ = stored(db)
-    assert [(r["answer"], r["probe"]) for r in reflections] == [("yes", 0), (THICK, 1)]
+    assert [(r.answer, r.probe) for r in reflections] == [("yes", 0), (THICK, 1)]
 
 
 def test_bad_input_gets_hints_and_changes_nothing(tmp_path):
@@ -126,7 +126,7 @@ def test_newlines_and_unicode_typed_in_the_terminal_are_kept(tmp_path):
     answer = "Zertifikate 🎓 zählen, weil Arbeitgeber „Belege“ sehen wollen – z. B. Projekte."
     play(db, f"3\n{answer}\n", "value-and-trust")
     reflections, _, _ = stored(db)
-    assert reflections[0]["answer"] == answer
+    assert reflections[0].answer == answer
 
 
 def read_until(proc: subprocess.Popen, marker: str, timeout: float = 30) -> str:
@@ -173,4 +173,4 @@ def test_ctrl_c_keeps_the_place(tmp_path):
     resumed = play(db, "")
     assert "[Step 3 of 9]" in resumed.stdout
     reflections, stances, _ = stored(db)
-    assert len(reflections) == 1 and [s["value"] for s in stances] == [5]
+    assert len(reflections) == 1 and [s.value for s in stances] == [5]

@@ -213,7 +213,7 @@ class Dialogues:
                 items[i] = replace(item, answer=answer)
                 break
         run_state = replace(state, answers=tuple(items)).to_dict() if run.group_session_id is None else None
-        self.storage.runs.edit_reflection(row, answer, run_state=run_state)
+        self.storage.runs.edit_reflection(row.id, answer, run_state=run_state)
         return True
 
     def drop_memory(self, participant_id: int) -> None:

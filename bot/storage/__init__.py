@@ -17,7 +17,7 @@ from .groups import GroupSessions
 from .participants import Participants
 from .queries import ExportQueries
 from .runs import Runs
-from .schema import MIGRATIONS
+from .schema import MIGRATIONS, migrate
 from .updates import Updates
 
 __all__ = ["MIGRATIONS", "Storage", "new_code", "utc_now"]
@@ -46,6 +46,10 @@ class Storage:
         """sqlite-utils over the same connection, for tests and tools that inspect tables; never
         used by the bot itself (it reads the schema on every call)."""
         return sqlite_utils.Database(self.database.conn)
+
+    def migrate(self) -> int:
+        """Apply missing migrations (opening the storage already does); returns how many ran."""
+        return migrate(self.database.conn, self.path)
 
     def transaction(self):
         return self.database.transaction()

@@ -197,11 +197,15 @@ class Runs:
             [participant_id, chat, message_id],
         )
 
-    def edit_reflection(self, reflection: Reflection, answer: str, *, run_state: dict[str, Any] | None = None) -> None:
+    def edit_reflection(self, reflection_id: int, answer: str, *, run_state: dict[str, Any] | None = None) -> None:
         """Replace an answer, keeping every earlier version in the history (and the run's state in step)."""
         now = self.db.clock()
-        history = [*reflection.history, {"answer": reflection.answer, "until": now}]
         with self.db.transaction():
+            reflection = self.db.one(
+                Reflection, f"select {columns(Reflection)} from reflections where id = ?", [reflection_id]
+            )
+            assert reflection is not None
+            history = [*reflection.history, {"answer": reflection.answer, "until": now}]
             self.db.update("reflections", reflection.id, {"answer": answer, "edited": now, "history": _json(history)})
             if run_state is not None:
                 self.db.update("runs", reflection.run_id, {"state": _json(run_state)})
