@@ -1,14 +1,68 @@
-"""A participant's reflections as a portfolio: Markdown, and a self-contained printable HTML page."""
+"""A participant's reflections as a portfolio: Markdown, and a self-contained printable HTML page.
+
+Both carry text that participants typed (names, answers) and text from the content (titles,
+claims, questions, sources), so both escape it. The HTML page escapes everything with
+``html.escape``. The Markdown escapes so that a renderer shows the text as typed and builds no
+markup from it, while ordinary prose stays as it is in the .md file:
+
+- ``&``, ``<`` and ``>`` become entities: Markdown renderers (GitHub-like previews, Mahara) pass raw
+  HTML such as <script> or <img onerror=...> through, and autolinks need ``<`` too;
+- ``\\ ` * _ ~ [ ] |`` get a backslash anywhere: code spans and fences, emphasis, strikethrough,
+  links and images, tables;
+- at the start of a line, leading blanks are dropped (four would start a code block) and ``# + -
+  =`` and the ``.`` or ``)`` after a number get a backslash: headings, lists, thematic breaks,
+  setext underlines;
+- every kind of line break (CR, LF, CRLF: CommonMark knows all three) ends an answer's line, which
+  is then quoted with "> "; a single-line field (name, title, question) has them turned to spaces;
+- a trailing ``#`` in a heading is escaped, so it is not taken for a closing sequence.
+"""
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable
 
 from ..content.keys import reference
 from .records import PortfolioEntry
 
 Translate = Callable[..., str]
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_INLINE = re.compile(r"[\\`*_~\[\]|&<>]")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_BLOCK_START = re.compile(r"[#+=-]|\d{1,9}(?=[.)])")
+
+
+def _inline(text: str) -> str:
+    """Text that renders as itself inside a Markdown line: no HTML, code, emphasis, link or table."""
+    return _INLINE.sub(lambda m: _ENTITIES.get(m[0], "\\" + m[0]), text)
+
+
+def md_line(text: str) -> str:
+    """One line of typed text, escaped so that it cannot start a heading, list, quote, fence or break."""
+    escaped = _inline(text.lstrip(" \t"))
+    start = _BLOCK_START.match(escaped)
+    if not start:
+        return escaped
+    at = start.end() if start[0][0].isdigit() else 0  # "1." becomes "1\.", "#" becomes "\#"
+    return escaped[:at] + "\\" + escaped[at:]
+
+
+def md_text(text: str) -> str:
+    """A single-line field (a name, a claim): line breaks become spaces, then escaped as one line."""
+    return md_line(" ".join(_LINE_BREAK.split(text)))
+
+
+def md_heading(text: str) -> str:
+    """Heading text: escaped as one line, and a trailing " #" kept as text, not taken for a closing sequence."""
+    escaped = md_text(text).rstrip()
+    return escaped[:-1] + "\\#" if re.search(r"(^|[ \t])#+$", escaped) else escaped
+
+
+def md_quote(text: str) -> list[str]:
+    """A multi-line answer as the lines of a Markdown block quote."""
+    return [f"> {escaped}" if escaped else ">" for escaped in map(md_line, _LINE_BREAK.split(text))]
 
 
 def _day(timestamp: str | None) -> str:
@@ -27,27 +81,30 @@ def _status(entry: PortfolioEntry, t: Translate) -> str:
 
 
 def to_markdown(name: str, entries: Iterable[PortfolioEntry], t: Translate, generated: str) -> str:
+    """The portfolio as Markdown; every typed or content text in it is escaped (see the module docstring)."""
     lines = [
         f"# {t('portfolio.title')}",
         "",
-        f"{t('portfolio.for', name=name)}  ",
+        f"{t('portfolio.for', name=md_text(name))}  ",
         t("portfolio.generated", date=_day(generated)),
         "",
     ]
     for entry in entries:
-        lines += [f"## {entry.title}", "", f"*{_status(entry, t)}*", ""]
+        lines += [f"## {md_heading(entry.title)}", "", f"*{_status(entry, t)}*", ""]
         if entry.claim:
-            lines += [f"**{t('portfolio.claim')}:** {entry.claim}  ", _stance_line(entry, t), ""]
+            lines += [f"**{t('portfolio.claim')}:** {md_text(entry.claim)}  ", _stance_line(entry, t), ""]
         for answer in entry.answers:
             label = t("portfolio.followup") if answer.probe else t("portfolio.question")
-            lines += [f"### {label}: {answer.question}", ""]
-            lines += [f"> {line}" if line else ">" for line in answer.answer.split("\n")]
-            meta = f"{t('portfolio.move')}: {answer.move} · {_day(answer.created)}"
+            lines += [f"### {label}: {md_heading(answer.question)}", ""]
+            lines += md_quote(answer.answer)
+            meta = f"{t('portfolio.move')}: {md_text(answer.move)} · {_day(answer.created)}"
             if answer.edited:
                 meta += f" · {t('portfolio.edited', date=_day(answer.edited))}"
             lines += ["", f"<sub>{meta}</sub>", ""]
         if entry.sources:
-            lines += [f"**{t('portfolio.sources')}**", ""] + [f"- {reference(s)}" for s in entry.sources] + [""]
+            lines += (
+                [f"**{t('portfolio.sources')}**", ""] + [f"- {md_text(reference(s))}" for s in entry.sources] + [""]
+            )
     return "\n".join(lines).rstrip() + "\n"
 
 
