@@ -11,8 +11,6 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 BOT = ROOT / "bot"
 
@@ -85,8 +83,38 @@ def test_the_engine_imports_only_the_standard_library_and_itself():
     assert violations(files_under("engine"), lambda name: not (is_stdlib(name) or within(name, "bot.engine"))) == []
 
 
-@pytest.mark.xfail(strict=False, reason="shells still call storage; the app layer is being finished")
 def test_only_the_app_layer_imports_storage():
     allowed = (BOT / "app", BOT / "storage")
     files = [p for p in sorted(BOT.rglob("*.py")) if not any(p.is_relative_to(a) for a in allowed)]
     assert violations(files, lambda name: within(name, "bot.storage")) == []
+
+
+SENDING = {
+    "send_message",
+    "send_poll",
+    "send_photo",
+    "send_document",
+    "edit_message_text",
+    "edit_text",
+    "edit_reply_markup",
+    "edit_message_reply_markup",
+    "reply_text",
+}
+
+
+def test_only_the_sender_sends_messages():
+    """Every message is rendered as a plain value and sent by one adapter (bot/telegram/sender.py)."""
+    offenders = []
+    for path in sorted(BOT.rglob("*.py")):
+        if path == BOT / "telegram" / "sender.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SENDING:
+                offenders.append(f"{path.relative_to(BOT.parent)}:{node.lineno} {node.func.attr}")
+    assert offenders == []
+
+
+def test_group_answers_go_through_the_engine():
+    """One thin-answer rule: only the engine applies it; the app layer asks the engine what to store."""
+    users = [p for p in sorted(BOT.rglob("*.py")) if "is_thin" in p.read_text(encoding="utf-8")]
+    assert [p.relative_to(BOT).as_posix() for p in users] == ["engine/probes.py", "engine/step.py"]

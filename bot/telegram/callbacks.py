@@ -9,21 +9,13 @@ format; tests/test_callbacks_fit.py holds this side to that promise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..app.dialogues import Press
 
 MAX_BYTES = 64
 LONGEST_RUN_ID = 10**12 - 1
 """Check sizes against a run id this large, so the limit holds for years of runs."""
 
 KINDS = {"c": "choice", "s": "stance"}
-
-
-@dataclass(frozen=True)
-class Press:
-    kind: str
-    run: int
-    node: str
-    value: int
 
 
 def choice(run: int, node: str, option: int) -> str:

@@ -16,9 +16,8 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from ..app import exporting
-from ..app.cohorts import deep_link
+from ..app.cohorts import Cohort, deep_link
 from ..clock import utc_now
-from ..storage.rows import Cohort
 from .messages import Document, Photo, buttons
 from .plumbing import Shell, Who
 from .render import esc, plain

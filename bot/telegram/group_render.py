@@ -14,7 +14,7 @@ from ..content.keys import PHASE_KEYS, STANCE_KEYS, cite_names
 from ..engine import Buttons, Dialogue, Finished, Message, Output, Progress, Question, StanceQuestion
 from ..engine.step import localize
 from .messages import Button, Outgoing, Photo, Poll, Record, Text
-from .render import esc
+from .render import esc, progress_line
 
 Translate = Callable[..., str]
 PLACEHOLDER_MAX = 64
@@ -37,7 +37,7 @@ def stretch(outputs: Iterable[Output], t: Translate) -> Stretch:
     progress = ""
     for output in outputs:
         if isinstance(output, Progress):
-            progress = f"<i>{esc(t('dialogue.progress', step=output.step, total=output.total))}</i>\n\n"
+            progress = progress_line(output, t)
         elif isinstance(output, Message):
             cite = f"\n\n<i>{esc(t('dialogue.cite', names=cite_names(output.sources)))}</i>" if output.sources else ""
             messages.append(Text(esc(output.text) + cite))

@@ -26,9 +26,9 @@ from telegram.ext import (
     filters,
 )
 
+from ..app.group_sessions import GroupSession
 from ..engine.step import localize
 from ..reports import chart
-from ..storage.rows import GroupSession
 from . import group_render
 from .messages import Outgoing, Text
 from .plumbing import PLATFORM, Shell, Who

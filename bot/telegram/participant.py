@@ -10,8 +10,7 @@ import logging
 from functools import partial
 
 from telegram import Message, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from ..app.dialogues import Press, Turn
@@ -238,16 +237,15 @@ class ParticipantHandlers:
         """An outdated button: say so, and take the old buttons off (never off another message)."""
         await quietly(query.answer(self.shell.t(who, "chat.stale")))
         if _label_of(query.message, query.data) is not None:
-            await quietly(query.message.edit_reply_markup(reply_markup=None))
+            await self.shell.sender.strip_buttons(query.get_bot(), query.message.chat_id, query.message.message_id)
 
-    async def step_button(self, update: Update, context, who: Who, press: callbacks.Press | None) -> None:
+    async def step_button(self, update: Update, context, who: Who, press: Press | None) -> None:
         """A choice or a rating: the use case checks it is the presser's own current step."""
         query = update.callback_query
         turn = None
         if press is not None:
-            step = Press(press.kind, press.run, press.node, press.value)
             turn = self.shell.stored(
-                self.services.dialogues.press, who.participant, str(who.chat), step, update_id=update.update_id
+                self.services.dialogues.press, who.participant, str(who.chat), press, update_id=update.update_id
             )
         if turn is FAILED:
             await quietly(query.answer(self.shell.t(who, "chat.save_failed"), show_alert=True))
@@ -264,12 +262,10 @@ class ParticipantHandlers:
         """Take the buttons off a message and say what was chosen, so the chat stays readable."""
         if message is None or not message.text:
             return
-        try:
-            await message.edit_text(
-                f"{message.text_html}\n\n<i>{esc(note)}</i>", parse_mode=ParseMode.HTML, reply_markup=None
-            )
-        except BadRequest:
-            await quietly(message.edit_reply_markup(reply_markup=None))
+        bot, sender = message.get_bot(), self.shell.sender
+        used = Text(f"{message.text_html}\n\n<i>{esc(note)}</i>")
+        if not await sender.edit(bot, message.chat_id, message.message_id, used):
+            await sender.strip_buttons(bot, message.chat_id, message.message_id)
 
     async def action(self, context, who: Who, message: Message | None, action: str) -> None:
         chosen = partial(self.shell.t, who, "chat.chosen")

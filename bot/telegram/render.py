@@ -51,7 +51,7 @@ def render(outputs: Iterable[Output], run_id: int, t: Translate) -> list[Text]:
     progress = ""
     for output in outputs:
         if isinstance(output, Progress):
-            progress = f"<i>{esc(t('dialogue.progress', step=output.step, total=output.total))}</i>\n\n"
+            progress = progress_line(output, t)
         elif isinstance(output, Message):
             sent += _fit([esc(output.text), _cite(output.sources, t)])
         elif isinstance(output, Question):
@@ -75,6 +75,11 @@ def render(outputs: Iterable[Output], run_id: int, t: Translate) -> list[Text]:
         elif isinstance(output, Notice):
             sent.append(Text(esc(t(notice_key(output)))))
     return sent
+
+
+def progress_line(progress: Progress, t: Translate) -> str:
+    """ "Step n of m", in italics, above the question it belongs to."""
+    return f"<i>{esc(t('dialogue.progress', step=progress.step, total=progress.total))}</i>\n\n"
 
 
 def say(text: str, keyboard: Keyboard = ()) -> Text:
