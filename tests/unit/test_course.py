@@ -24,7 +24,7 @@ from bot.engine import (
 )
 from bot.engine.model import Ask
 
-from .conftest import CONTENT, ROOT
+from ..support.content import CONTENT, ROOT
 
 THICK = "It depends, because the evidence differs for each group, for example employers and students."
 SEED = ROOT.parent / "shared" / "seed" / "000_57b1ab9750cdf3e1.txt"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.cli.graph import mermaid
 from bot.engine.model import Choose, End
 
-from .test_check import run_cli
+from ..support.cli import run_cli
 
 
 def test_every_node_and_edge_is_drawn(mini):

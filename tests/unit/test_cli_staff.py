@@ -12,8 +12,8 @@ from bot.content.loader import load_course
 from bot.engine import StanceInput, TextInput
 from bot.storage import Storage
 
-from .conftest import CONTENT
-from .test_check import run_cli
+from ..support.cli import run_cli
+from ..support.content import CONTENT
 
 ANSWER = "Because the outcomes are listed, for example in the EU format, I trust it more."
 

@@ -179,7 +179,7 @@ def test_participants_inactive_beyond_the_retention_period_are_forgotten(tmp_pat
 def test_the_datasette_metadata_describes_real_tables_and_columns(storage):
     import yaml
 
-    from .conftest import ROOT
+    from ..support.content import ROOT
 
     metadata = yaml.safe_load((ROOT / "datasette" / "metadata.yaml").read_text())
     tables = metadata["databases"]["elenchus"]["tables"]

@@ -17,7 +17,7 @@ from bot.content.prompts import load_prompts
 from bot.storage import Storage
 from bot.telegram.app import build_application
 
-from .conftest import CONTENT, PROMPTS, ROOT
+from .content import CONTENT, PROMPTS, ROOT
 from .fake_telegram import FakeTelegram, User
 
 TITLE = "Worth the paper? How a micro-credential earns trust"

@@ -1,7 +1,7 @@
 """Kill the bot with SIGKILL at random moments while participants are mid-dialogue, restart it,
 let everyone finish; then check that nothing acknowledged was lost or stored twice.
 
-Used by the test suite (a fast variant) and by `python -m tests.chaos` (longer variants).
+Used by the test suite (a fast variant) and by `python -m tests.support.chaos` (longer variants).
 """
 
 from __future__ import annotations

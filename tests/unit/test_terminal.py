@@ -14,7 +14,7 @@ import pytest
 
 from bot.storage import Storage
 
-from .conftest import ROOT
+from ..support.content import ROOT
 
 THICK = "I would check the assessment, because a transparent test shows what was learned, for example a project."
 

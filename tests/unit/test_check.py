@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,8 @@ from bot.content.loader import check_content, load_course
 from bot.content.prompts import check_prompts
 from bot.content.yamlpos import ContentError
 
-from .conftest import CONTENT, MINI, PROMPTS, ROOT, write_content
+from ..support.cli import run_cli
+from ..support.content import CONTENT, MINI, PROMPTS, ROOT, write_content
 
 
 def problems_for(tmp_path: Path, text: str, *, extra: dict[str, str] | None = None, ids=None) -> list[str]:
@@ -217,20 +216,6 @@ def test_unused_prompt_keys_are_reported(tmp_path):
     (code / "x.py").write_text('t("menu.title")\n', encoding="utf-8")
     found = [p.message for p in check_prompts(tmp_path, code)]
     assert found == ["the key 'never.used' is not used by the bot. Remove it, or use it."]
-
-
-def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, stdin: str = "") -> subprocess.CompletedProcess:
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        env={**os.environ, **(env or {})},
-        timeout=60,
-    )
 
 
 def test_cli_check_exit_codes(tmp_path):

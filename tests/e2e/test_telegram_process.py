@@ -11,7 +11,7 @@ import urllib.request
 
 from bot.storage import Storage
 
-from .bot_harness import TITLE, Participant, bot_process
+from ..support.bot_harness import TITLE, Participant, bot_process
 
 THICK = "I would look at the assessment, because it shows what was learned, for example a project brief."
 
@@ -127,7 +127,7 @@ def test_a_refused_token_is_reported_without_showing_it(fake, tmp_path):
     import subprocess
     import sys
 
-    from .conftest import ROOT
+    from ..support.content import ROOT
 
     env = {
         **os.environ,
@@ -145,7 +145,7 @@ def test_a_refused_token_is_reported_without_showing_it(fake, tmp_path):
 
 
 def test_webhook_mode_without_a_secret_refuses_to_start(tmp_path):
-    from .test_check import run_cli
+    from ..support.cli import run_cli
 
     result = run_cli(
         "run",

@@ -12,7 +12,7 @@ from bot.exports.records import ReflectionRecord, RunRecord
 from bot.reports.chart import stance_chart_png
 from bot.reports.overview import Overview, overview, overview_markdown, overview_text
 
-from .test_exports import fixture_records, fixture_runs
+from ..support.records import fixture_records, fixture_runs
 
 
 def dialogue(dialogue_id: str, title: str, **others: str) -> Dialogue:

@@ -6,21 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import zipfile
 
-from .bot_harness import TITLE, Participant, running_bot
+from ..support.bot_harness import TITLE, Participant, running_bot
+from ..support.staff import LINK, become_facilitator, export, new_cohort
 
 THICK = "I would ask how it was assessed, because assessment shows what was learned, for example a project."
-LINK = re.compile(r"https://t\.me/elenchus_test_bot\?start=([A-Za-z0-9_-]+)")
-
-
-async def new_cohort(admin: Participant, name: str) -> tuple[str, str]:
-    """Create a cohort as the administrator; (invite code, facilitator code)."""
-    await admin.command("/newcohort", payload=name)
-    message = await admin.expect("Make a facilitator")
-    invite, facilitate = LINK.findall(message.text)
-    return invite, facilitate
 
 
 async def join(p: Participant, code: str, cohort: str, consent: bool = True) -> None:
@@ -37,23 +28,6 @@ async def answer_first_question(p: Participant, text: str) -> None:
     await p.expect("Step 2 of 9")
     await p.write(text)
     await p.expect("What would convince you")
-
-
-async def become_facilitator(p: Participant, code: str, cohort: str) -> None:
-    await p.command("/start", payload=code)
-    await p.expect(f"You are now a facilitator of {cohort}")
-    await p.press("Yes, keep my answers")
-
-
-async def export(fake, p: Participant, cohort: str, fmt_label: str) -> tuple[str, bytes]:
-    before = len([m for m in fake.messages(p.chat) if m.document])
-    await p.command("/export")
-    await p.press(cohort)
-    await p.press(fmt_label)
-    docs = await fake.wait_for_async(
-        lambda: [m for m in fake.messages(p.chat) if m.document][before:] or None, what=f"{fmt_label} export"
-    )
-    return docs[0].document
 
 
 def people(fake):

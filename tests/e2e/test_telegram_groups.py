@@ -7,8 +7,8 @@ import csv
 import io
 import json
 
-from .bot_harness import TITLE, Participant, running_bot
-from .test_telegram_facilitators import become_facilitator, export, new_cohort
+from ..support.bot_harness import TITLE, Participant, running_bot
+from ..support.staff import become_facilitator, export, new_cohort
 
 THICK = "It depends on the assessment, because a visible project shows what was learned, for example."
 FAST = {"group_ack_seconds": 0.2, "group_rate": (30, 1.0)}

@@ -29,10 +29,10 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, PollAnswerHandler, filters
 from telegram.request import HTTPXRequest
 
-from tests.fake_telegram import FakeTelegram
-from tests.fake_telegram.html import HtmlError, parse_html
-from tests.fake_telegram.server import parse_multipart
-from tests.fake_telegram.spec import load_spec
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram.html import HtmlError, parse_html
+from tests.support.fake_telegram.server import parse_multipart
+from tests.support.fake_telegram.spec import load_spec
 
 # python-telegram-bot 22.x warns about RetryAfter.retry_after becoming a timedelta whenever it builds one
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")

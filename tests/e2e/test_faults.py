@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .bot_harness import TITLE, Participant, running_bot
+from ..support.bot_harness import TITLE, Participant, running_bot
 
 THICK = "I would look at the assessment, because it shows what was learned, for example a project."
 FAST = {"rate": (1000, 1.0)}
@@ -75,7 +75,7 @@ async def test_429_500_and_timeouts_for_a_while_every_message_arrives_once_in_or
 
 
 async def test_kill_9_at_random_moments_while_50_participants_are_mid_dialogue(tmp_path):
-    from .chaos import run
+    from ..support.chaos import run
 
     found = await run(participants=50, kills=2, seed=7, workdir=tmp_path)
     assert found["participants"] == 50 and found["finished_runs"] == 50

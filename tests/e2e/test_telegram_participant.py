@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from .bot_harness import TITLE, Participant, running_bot
+from ..support.bot_harness import TITLE, Participant, running_bot
 
 THICK = "I would check how it was assessed, because a transparent test shows what was learned, for example a project."
 

@@ -6,7 +6,7 @@ import sqlite3
 
 from bot.storage import MIGRATIONS, Storage
 
-from .test_check import run_cli
+from ..support.cli import run_cli
 
 
 def test_all_well(fake, tmp_path):
