@@ -37,9 +37,9 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 
 from bot.config import Settings
 from bot.telegram.app import PerChatOrder, setup_logging
-from tests.bot_harness import TITLE, running_bot, settings_for
-from tests.fake_telegram import FakeTelegram, User
-from tests.fake_telegram.server import FakeServer
+from tests.support.bot_harness import TITLE, running_bot, settings_for
+from tests.support.fake_telegram import FakeTelegram, User
+from tests.support.fake_telegram.server import FakeServer
 
 from .chatwatch import ChatWatch
 from .common import Result, percentile, profile_summary
@@ -76,7 +76,7 @@ STEPS: tuple[Step, ...] = (
     ("press", "4", "For your portfolio"),
     ("write", ANSWERS[5], "What next?"),
 )
-"""The whole dialogue 'value-and-trust' from /start, as tests/test_telegram_participant.py plays it.
+"""The whole dialogue 'value-and-trust' from /start, as tests/e2e/test_telegram_participant.py plays it.
 The button of a "press" is on the message found by the step before."""
 ANSWERS_PER_RUN = sum(kind == "write" for kind, _, _ in STEPS)
 STEP_TIMEOUT = 60.0
@@ -225,7 +225,7 @@ def without_rate_limiter():
 
 @contextlib.asynccontextmanager
 async def elenchus(fake: FakeTelegram, db: Path, rate_limiter: bool = False) -> AsyncIterator[Any]:
-    """Our bot: build_application as in production, polling the fake (tests/bot_harness.running_bot)."""
+    """Our bot: build_application as in production, polling the fake (tests/support/bot_harness.running_bot)."""
     with contextlib.nullcontext() if rate_limiter else without_rate_limiter():
         async with running_bot(fake, db) as bot:
             yield bot
@@ -486,7 +486,7 @@ def _report(
         f"the limiter (at {paced_per_update:.2f} paced requests per update, 30 requests/s allow about "
         f"{30 / paced_per_update:.0f} updates/s; AIORateLimiter does not pace calls without a chat_id, "
         "i.e. answerCallbackQuery).",
-        "Both bots: python-telegram-bot long polling (timeout 1 s, as tests/bot_harness.running_bot) a "
+        "Both bots: python-telegram-bot long polling (timeout 1 s, as tests/support/bot_harness.running_bot) a "
         "fresh fake with the same settings, concurrent updates with PerChatOrder, default connection "
         "pool (256), production logging (INFO) to a file. One process: the fake's request threads share "
         "the GIL and the 2 cores with the bot, so the fake's CPU is the bot's loss (see the CPU rows).",

@@ -1,0 +1,551 @@
+"""Cohort exports: CSV, JSON, xAPI and the zip of portfolios, on records that try to break them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import uuid
+import zipfile
+from collections.abc import Iterator
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import jsonschema
+import pytest
+
+from bot.content.prompts import load_prompts
+from bot.engine.probes import word_count
+from bot.exports.bundle import safe_stem, write_portfolio_zip
+from bot.exports.csv_export import BOM, COLUMNS, write_csv
+from bot.exports.json_export import write_json
+from bot.exports.records import Answer, PortfolioEntry, ReflectionRecord
+from bot.exports.xapi import statements, write_xapi
+
+from ..support.content import ROOT
+from ..support.records import LONG, fixture_records, fixture_runs
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
+BASE = "https://elenchus.example.org/xapi"
+HOME = "https://t.me/ElenchusBot"
+
+
+def stored_cells(r: ReflectionRecord) -> list[str]:
+    """The cells of a record's row as stored, before neutralising."""
+    values = [
+        r.participant,
+        r.cohort,
+        r.dialogue_id,
+        r.dialogue_title,
+        r.dialogue_version,
+        r.question,
+        r.answer,
+        r.move,
+        "yes" if r.probe else "no",
+        word_count(r.answer),
+        r.stance_before,
+        r.stance_after,
+        r.group_session,
+        r.created,
+        r.edited,
+    ]
+    return ["" if v is None else str(v) for v in values]
+
+
+def read_csv(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text.removeprefix(BOM), newline="")))
+
+
+# ---- CSV -----------------------------------------------------------------------------------------
+
+
+def test_csv_file_has_bom_header_and_every_cell_exactly(tmp_path):
+    path = tmp_path / "reflections.csv"
+    records = fixture_records()
+    with path.open("w", encoding="utf-8", newline="") as out:
+        assert write_csv(records, out) == len(records)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw[3:].startswith(",".join(COLUMNS).encode() + b"\r\n")
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == list(COLUMNS)
+    assert len(rows) == len(records) + 1
+    neutralised = 0
+    for record, got in zip(records, rows[1:], strict=True):
+        for stored, cell in zip(stored_cells(record), got, strict=True):
+            if stored.startswith(FORMULA):
+                assert cell == "'" + stored
+                neutralised += 1
+            else:
+                assert cell == stored
+    assert neutralised == 14  # the names and the answers of records 8 to 14
+
+
+def test_csv_neutralises_only_formula_starts():
+    rows = read_csv(_csv(fixture_records()))[1:]
+    quoted = {(i, j) for i, row in enumerate(rows) for j, cell in enumerate(row) if cell.startswith("'")}
+    stored = [stored_cells(r) for r in fixture_records()]
+    expected = {
+        (i, j) for i, row in enumerate(stored) for j, cell in enumerate(row) if cell.startswith((*FORMULA, "'"))
+    }
+    assert quoted == expected
+    assert rows[16][0] == "'Quoted' Quinn"  # a leading quote that was typed is not doubled
+
+
+def _csv(records) -> str:
+    out = io.StringIO(newline="")
+    write_csv(records, out)
+    return out.getvalue()
+
+
+def test_csv_columns_word_counts_and_flags():
+    rows = {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in read_csv(_csv(fixture_records()))[1:]}
+    assert (
+        rows["Laura Long"]["word_count"] == str(word_count(LONG)) == "429"
+    )  # 142 whole "Micro-credentials, stacked; " and a part
+    assert rows["Laura Long"]["answer"] == LONG and len(LONG) == 4000
+    assert rows["Jürgen Ümlaut"]["word_count"] == "7"
+    assert rows["Frieda Follow"]["follow_up"] == "yes" and rows["Sam Solo"]["follow_up"] == "no"
+    assert rows["Frieda Follow"]["question"] == "Say more?"
+    assert rows["Edith Edit"]["edited"] == "2025-03-02T08:00:00.000Z" and rows["Sam Solo"]["edited"] == ""
+    assert rows["Sam Solo"]["cohort"] == "" and rows["Sam Solo"]["stance_before"] == ""
+    assert rows["Sam Solo"]["stance_after"] == "4" and rows["Ελένη"]["group_session"] == ""
+    assert rows["Nora Newline"]["answer"] == "first line\nsecond line\r\nthird line\rfourth"
+
+
+def test_csv_empty_export_is_just_the_header():
+    out = io.StringIO(newline="")
+    assert write_csv([], out) == 0
+    assert out.getvalue() == BOM + ",".join(COLUMNS) + "\r\n"
+
+
+def test_csv_streams_row_by_row():
+    out = io.StringIO(newline="")
+    records = fixture_records()
+
+    def produce() -> Iterator[ReflectionRecord]:
+        for i, record in enumerate(records):
+            assert len(read_csv(out.getvalue())) == 1 + i  # header and every earlier row already written
+            yield record
+
+    assert write_csv(produce(), out) == len(records)
+
+
+# ---- JSON ----------------------------------------------------------------------------------------
+
+SCOPE = {"cohort": "MC-2025 A", "dialogue": None, "since": "2025-01-01"}
+GENERATED = "2025-03-05T12:00:00.000Z"
+
+
+def _json(records) -> str:
+    out = io.StringIO()
+    write_json(records, out, scope=SCOPE, generated=GENERATED)
+    return out.getvalue()
+
+
+def schema() -> dict:
+    return json.loads((ROOT / "docs" / "export-schema.json").read_text(encoding="utf-8"))
+
+
+def test_json_is_valid_against_the_published_schema():
+    jsonschema.Draft202012Validator.check_schema(schema())
+    data = json.loads(_json(fixture_records()))
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
+    validator.validate(data)
+    assert data["format"] == "elenchus.reflections" and data["version"] == 1
+    assert data["generated"] == GENERATED and data["scope"] == SCOPE
+
+
+def test_json_schema_rejects_what_it_should():
+    validator = jsonschema.Draft202012Validator(schema())
+    good = json.loads(_json(fixture_records()[:1]))
+    for broken in (
+        {**good, "version": 2},
+        {**good, "reflections": [{**good["reflections"][0], "stance": {"before": 6, "after": None}}]},
+        {**good, "reflections": [{**good["reflections"][0], "created": "yesterday"}]},
+        {k: v for k, v in good.items() if k != "scope"},
+    ):
+        assert not validator.is_valid(broken)
+
+
+def test_json_round_trips_every_answer_and_field():
+    records = fixture_records()
+    data = json.loads(_json(records))
+    assert len(data["reflections"]) == len(records)
+    for record, item in zip(records, data["reflections"], strict=True):
+        assert set(item) == set(schema()["$defs"]["reflection"]["required"])
+        assert item["answer"] == record.answer
+        assert item["question"] == record.question
+        assert item["participant"] == {"id": record.participant_id, "name": record.participant}
+        assert item["cohort"] == (None if record.cohort_id is None else {"id": 7, "name": "MC-2025 A"})
+        assert item["dialogue"] == {"id": "value-and-trust", "title": "Value and trust", "version": 2}
+        assert item["stance"] == {"before": record.stance_before, "after": record.stance_after}
+        assert item["follow_up"] is record.probe
+        assert item["word_count"] == word_count(record.answer)
+        assert (item["id"], item["run_id"], item["node"], item["move"]) == (
+            record.reflection_id,
+            record.run_id,
+            record.node_id,
+            record.move,
+        )
+        assert (item["created"], item["edited"], item["group_session"]) == (record.created, record.edited, None)
+
+
+def test_json_writes_text_unescaped_and_empty_exports_parse():
+    assert "王芳" in _json(fixture_records()) and "🎓" in _json(fixture_records())
+    empty = json.loads(_json([]))
+    assert empty["reflections"] == []
+    jsonschema.validate(empty, schema())
+
+
+def test_json_streams_record_by_record():
+    out = io.StringIO()
+    records = fixture_records()
+
+    def produce() -> Iterator[ReflectionRecord]:
+        for i, record in enumerate(records):
+            assert out.getvalue().count('"run_id"') == i
+            yield record
+
+    assert write_json(produce(), out, scope={}, generated=GENERATED) == len(records)
+    assert len(json.loads(out.getvalue())["reflections"]) == len(records)
+
+
+# ---- xAPI ----------------------------------------------------------------------------------------
+
+STATEMENT_KEYS = {"id", "actor", "verb", "object", "result", "context", "timestamp", "stored", "authority", "version"}
+STATEMENT_KEYS |= {"attachments"}
+AGENT_KEYS = {"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"}
+IFIS = {"mbox", "mbox_sha1sum", "openid", "account"}
+DEFINITION_KEYS = {"name", "description", "type", "moreInfo", "extensions", "interactionType"}
+DEFINITION_KEYS |= {"correctResponsesPattern", "choices", "scale", "source", "target", "steps"}
+INTERACTION_TYPES = {"true-false", "choice", "fill-in", "long-fill-in", "matching", "performance"}
+INTERACTION_TYPES |= {"sequencing", "likert", "numeric", "other"}
+RESULT_KEYS = {"score", "success", "completion", "response", "duration", "extensions"}
+CONTEXT_KEYS = {"registration", "instructor", "team", "contextActivities", "revision", "platform", "language"}
+CONTEXT_KEYS |= {"statement", "extensions"}
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3,}(Z|[+-]\d{2}:\d{2})$")
+
+
+def absolute_iri(value) -> bool:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    return bool(parts and parts.scheme and parts.netloc) and not re.search(r"\s", value)
+
+
+def check_language_map(value, where: str) -> None:
+    assert isinstance(value, dict) and value, f"{where}: a language map"
+    for tag, text in value.items():
+        assert LANGUAGE_TAG.match(tag), f"{where}: {tag!r} is not an RFC 5646 tag"
+        assert isinstance(text, str), where
+
+
+def check_extensions(value, where: str) -> None:
+    assert isinstance(value, dict), where
+    assert all(absolute_iri(k) for k in value), f"{where}: extension keys must be IRIs"
+
+
+def check_no_nulls(value, where: str = "statement") -> None:
+    """xAPI forbids null anywhere except inside extensions."""
+    assert value is not None, f"{where} is null"
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key != "extensions":
+                check_no_nulls(inner, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            check_no_nulls(inner, f"{where}[{i}]")
+
+
+def check_activity(activity, where: str) -> None:
+    assert set(activity) <= {"objectType", "id", "definition"}, where
+    assert activity.get("objectType", "Activity") == "Activity", where
+    assert absolute_iri(activity["id"]), f"{where}.id"
+    definition = activity.get("definition", {})
+    assert set(definition) <= DEFINITION_KEYS, where
+    for key in ("name", "description"):
+        if key in definition:
+            check_language_map(definition[key], f"{where}.definition.{key}")
+    if "type" in definition:
+        assert absolute_iri(definition["type"]), where
+    if "interactionType" in definition:
+        assert definition["interactionType"] in INTERACTION_TYPES, where
+    if "extensions" in definition:
+        check_extensions(definition["extensions"], where)
+
+
+def check_agent(agent) -> None:
+    assert set(agent) <= AGENT_KEYS
+    assert agent.get("objectType", "Agent") == "Agent"
+    assert len(IFIS & set(agent)) == 1, "exactly one inverse functional identifier"
+    if "account" in agent:
+        assert set(agent["account"]) == {"homePage", "name"}
+        assert absolute_iri(agent["account"]["homePage"]) and isinstance(agent["account"]["name"], str)
+
+
+def validate_statement(s: dict) -> None:
+    """The xAPI 1.0.3 statement rules this exporter must meet (Part Two, sections 2.2 to 2.4 and 4)."""
+    assert set(s) <= STATEMENT_KEYS, f"unknown properties {set(s) - STATEMENT_KEYS}"
+    assert {"actor", "verb", "object"} <= set(s)
+    check_no_nulls(s)
+    parsed = uuid.UUID(s["id"])
+    assert str(parsed) == s["id"] and parsed.variant == uuid.RFC_4122
+    check_agent(s["actor"])
+    assert set(s["verb"]) <= {"id", "display"} and absolute_iri(s["verb"]["id"])
+    check_language_map(s["verb"]["display"], "verb.display")
+    check_activity(s["object"], "object")
+    result = s.get("result", {})
+    assert set(result) <= RESULT_KEYS
+    if "response" in result:
+        assert isinstance(result["response"], str)
+    if "completion" in result:
+        assert isinstance(result["completion"], bool)
+    if "extensions" in result:
+        check_extensions(result["extensions"], "result.extensions")
+    context = s.get("context", {})
+    assert set(context) <= CONTEXT_KEYS
+    if "language" in context:
+        assert LANGUAGE_TAG.match(context["language"])
+    for kind, activities in context.get("contextActivities", {}).items():
+        assert kind in {"parent", "grouping", "category", "other"}
+        assert isinstance(activities, list) and activities
+        for i, activity in enumerate(activities):
+            check_activity(activity, f"context.contextActivities.{kind}[{i}]")
+    if "extensions" in context:
+        check_extensions(context["extensions"], "context.extensions")
+    assert TIMESTAMP.match(s["timestamp"]), s["timestamp"]
+    assert datetime.fromisoformat(s["timestamp"]).tzinfo is not None
+
+
+def export(**kw) -> list[dict]:
+    return list(statements(fixture_records(), fixture_runs(), activity_base=BASE, homepage=HOME, **kw))
+
+
+def test_xapi_every_statement_meets_the_rules():
+    made = export() + export(language="de", titles={"value-and-trust": "Wert und Vertrauen"})
+    assert made
+    for statement in made:
+        validate_statement(statement)
+
+
+def test_xapi_validator_catches_broken_statements():
+    good = export()[0]
+    for broken in (
+        {**good, "extra": 1},
+        {**good, "id": "not-a-uuid"},
+        {**good, "timestamp": "2025-03-01T10:00:00.000"},
+        {**good, "verb": {"id": "responded", "display": {"en-US": "responded"}}},
+        {**good, "result": {"response": 42}},
+        {**good, "context": {**good["context"], "platform": None}},
+        {k: v for k, v in good.items() if k != "actor"},
+    ):
+        with pytest.raises((AssertionError, KeyError, ValueError)):
+            validate_statement(broken)
+
+
+def test_xapi_answer_statements_carry_the_answer_and_context():
+    records = fixture_records()
+    made = export()[: len(records)]
+    for record, s in zip(records, made, strict=True):
+        assert s["actor"] == {"objectType": "Agent", "account": {"homePage": HOME, "name": str(record.participant_id)}}
+        assert s["result"] == {"response": record.answer}
+        assert s["context"]["platform"] == "Elenchus"
+        assert s["context"]["extensions"][f"{BASE}/extensions/socratic-move"] == record.move
+        assert s["context"]["contextActivities"]["parent"][0]["id"] == f"{BASE}/dialogues/value-and-trust"
+        grouping = s["context"]["contextActivities"].get("grouping")
+        assert grouping == (None if record.cohort_id is None else [grouping[0]])
+        if grouping:
+            assert grouping[0]["id"] == f"{BASE}/cohorts/7"
+        question = f"{BASE}/dialogues/value-and-trust/questions/{record.node_id}"
+        assert s["object"]["id"] == (f"{question}/follow-up" if record.probe else question)
+        assert s["object"]["definition"]["description"] == {"und": record.question}
+        assert s["object"]["definition"]["interactionType"] == "long-fill-in"
+        verb = "http://adlnet.gov/expapi/verbs/responded"
+        assert s["verb"] == {"id": verb, "display": {"en-US": "responded"}}
+        assert s["timestamp"] == (record.edited or record.created)
+    follow_up = made[14]
+    assert follow_up["context"]["contextActivities"]["other"] == [
+        {"objectType": "Activity", "id": f"{BASE}/dialogues/value-and-trust/questions/q1"}
+    ]
+    assert "language" not in made[0]["context"]
+    assert export(language="de")[0]["context"]["language"] == "de"
+
+
+def test_xapi_ids_are_stable_unique_and_new_for_an_edit():
+    first, second = export(), export(platform="Elenchus")
+    assert [s["id"] for s in first] == [s["id"] for s in second]
+    assert len({s["id"] for s in first}) == len(first)
+    other_site = list(statements(fixture_records(), [], activity_base="https://other.example/x", homepage=HOME))
+    assert not {s["id"] for s in other_site} & {s["id"] for s in first}
+    record = fixture_records()[0]
+    edited = record.__class__(**{**record.__dict__, "edited": "2025-04-01T00:00:00.000Z"})
+    again = next(statements([edited], [], activity_base=BASE, homepage=HOME))
+    assert again["id"] != first[0]["id"]
+
+
+def test_xapi_completed_only_for_finished_runs():
+    runs = fixture_runs()
+    completed = [s for s in export() if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/completed"]
+    finished = [r for r in runs if r.status == "finished"]
+    assert len(completed) == len(finished) == 12
+    for run, s in zip(finished, completed, strict=True):
+        assert s["object"]["id"] == f"{BASE}/dialogues/{run.dialogue_id}"
+        assert s["result"]["completion"] is True
+        assert s["timestamp"] == run.finished
+        stances = s["result"].get("extensions", {})
+        expected = {"stance-before": run.stance_before, "stance-after": run.stance_after}
+        assert stances == {f"{BASE}/extensions/{k}": v for k, v in expected.items() if v is not None}
+    assert export(titles={"value-and-trust": "Value and trust"})[-1]["object"]["definition"]["name"] == {
+        "und": "Value and trust"
+    }
+
+
+def test_xapi_output_names_nobody():
+    out = io.StringIO()
+    count = write_xapi(fixture_records(), fixture_runs(), out, activity_base=BASE, homepage=HOME)
+    made = json.loads(out.getvalue())
+    assert count == len(made) == len(fixture_records()) + 12
+
+    def strings(value) -> Iterator[str]:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                yield k
+                yield from strings(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from strings(v)
+
+    texts = list(strings(made))
+    for name in {r.participant for r in fixture_records()}:
+        assert not any(name.strip() in text for text in texts), name
+    assert "mbox" not in out.getvalue()
+
+
+def test_xapi_streams_and_refuses_relative_iris():
+    out = io.StringIO()
+    records = fixture_records()
+
+    def produce() -> Iterator[ReflectionRecord]:
+        for i, record in enumerate(records):
+            assert out.getvalue().count('"actor"') == i
+            yield record
+
+    assert write_xapi(produce(), [], out, activity_base=BASE, homepage=HOME) == len(records)
+    with pytest.raises(ValueError, match="activity_base"):
+        statements([], [], activity_base="elenchus/xapi", homepage=HOME)
+    with pytest.raises(ValueError, match="homepage"):
+        statements([], [], activity_base=BASE, homepage="t.me")
+    empty = io.StringIO()
+    assert write_xapi([], [], empty, activity_base=BASE, homepage=HOME) == 0
+    assert json.loads(empty.getvalue()) == []
+
+
+# ---- zip of portfolios ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def t():
+    prompts = load_prompts(ROOT / "prompts")
+    return lambda key, **values: prompts.t(key, "en", **values)
+
+
+def entry(answer: str) -> PortfolioEntry:
+    return PortfolioEntry(
+        dialogue_id="value-and-trust",
+        title="Value & trust",
+        version=2,
+        started="2025-03-01T10:00:00.000Z",
+        finished="2025-03-01T10:20:00.000Z",
+        claim="Micro-credentials are worth it.",
+        before=2,
+        after=4,
+        answers=(Answer("What do you mean?", answer, "clarification", False, "2025-03-01T10:05:00.000Z", None),),
+        sources=(),
+    )
+
+
+LABELS = [
+    "Alice",
+    "Alice",
+    "alice",
+    "../evil",
+    "..\\..\\win",
+    "<script>alert(1)</script>",
+    "王芳",
+    "CON",
+    "  ",
+    "a/b:c*d",
+]
+
+
+def _zip(portfolios, t) -> tuple[int, zipfile.ZipFile]:
+    out = io.BytesIO()
+    count = write_portfolio_zip(portfolios, out, t, GENERATED)
+    return count, zipfile.ZipFile(io.BytesIO(out.getvalue()))
+
+
+def test_zip_has_one_markdown_and_one_html_per_participant(t):
+    portfolios = [(label, [entry(f"Answer of {label} <script>alert('x')</script>")]) for label in LABELS]
+    count, archive = _zip(portfolios, t)
+    assert count == len(LABELS)
+    assert archive.testzip() is None
+    names = archive.namelist()
+    assert names[-1] == "README.txt"
+    md = [n for n in names if n.endswith(".md")]
+    html = [n for n in names if n.endswith(".html")]
+    assert len(md) == len(html) == len(LABELS)
+    assert [n.removesuffix(".md") for n in md] == [n.removesuffix(".html") for n in html]
+    assert len({n.casefold() for n in names}) == len(names)
+    for name in names:
+        assert re.fullmatch(r"[\w][\w.-]*\.(md|html|txt)", name), name
+        assert ".." not in name and "/" not in name and "\\" not in name
+    assert md[:3] == ["Alice.md", "Alice-2.md", "alice-3.md"]
+    assert "evil.md" in md and "王芳.md" in md and "participant.md" in md and "participant-2.md" in md
+    readme = archive.read("README.txt").decode("utf-8")
+    assert all(name in readme for name in md + html)
+    assert "Portfolio of reflections" in readme
+
+
+def test_zip_html_escapes_and_markdown_keeps_the_words(t):
+    _, archive = _zip([("<script>alert(1)</script>", [entry("Größe <script>alert('x')</script> 🎓")])], t)
+    html = archive.read("script-alert-1-script.html").decode("utf-8")
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "Größe &lt;script&gt;" in html
+    markdown = archive.read("script-alert-1-script.md").decode("utf-8")
+    assert "Participant: &lt;script&gt;alert(1)&lt;/script&gt;" in markdown and "🎓" in markdown
+
+
+def test_zip_writes_participant_by_participant(t):
+    out = io.BytesIO()
+
+    def produce():
+        for i, label in enumerate(["Ann", "Ben", "Cy"]):
+            assert out.getvalue().count(b".html") >= i  # earlier participants' files are already in the stream
+            yield label, [entry("An answer.")]
+
+    assert write_portfolio_zip(produce(), out, t, GENERATED) == 3
+    assert zipfile.ZipFile(io.BytesIO(out.getvalue())).testzip() is None
+
+
+def test_zip_of_nobody_is_a_valid_zip_with_a_readme(t):
+    count, archive = _zip([], t)
+    assert count == 0 and archive.namelist() == ["README.txt"]
+
+
+@pytest.mark.parametrize(
+    ("label", "stem"),
+    [
+        ("../evil", "evil"),
+        ("..", "participant"),
+        ("nul.txt", "participant"),
+        ("Anna-Lena O'Brien", "Anna-Lena-O-Brien"),
+        ("x" * 200, "x" * 60),
+        ("\u0000\u202etxt.exe", "txt.exe"),
+    ],
+)
+def test_safe_stem(label, stem):
+    assert safe_stem(label) == stem
