@@ -7,6 +7,7 @@ they are shown), and nothing they write is kept without their consent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..engine import (
@@ -26,7 +27,18 @@ from ..engine import (
 )
 from ..storage import Storage
 from ..storage.rows import Run
-from ..storage.runs import Source
+from ..storage.runs import Replies, Source
+
+Render = Callable[[list[Output], int], list[dict]]
+"""A shell's renderer for a step's replies: (outputs, run id) -> message payloads for the outbox."""
+
+
+@dataclass(frozen=True)
+class ReplyTo:
+    """Where a step's replies go, and how they look: committed with the step (the outbox)."""
+
+    chat: str
+    render: Render
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,8 @@ class Turn:
     state: RunState
     started: bool = False
     """A new run began with this turn (the shell may introduce the dialogue first)."""
+    queued: bool = False
+    """The replies were committed to the outbox with the step: the shell sends them from there."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,15 @@ class Dialogues:
 
     # ---- starting and resuming ------------------------------------------------------------
 
-    def start(self, participant_id: int, dialogue: Dialogue, *, locale: str = "en", chat: str | None = None) -> Turn:
+    def start(
+        self,
+        participant_id: int,
+        dialogue: Dialogue,
+        *,
+        locale: str = "en",
+        chat: str | None = None,
+        reply: ReplyTo | None = None,
+    ) -> Turn:
         visit = self.storage.runs.visits(participant_id, dialogue.id) + 1
         state, outputs = step(dialogue, None, StartInput(locale=locale, visit=visit))
         assert state is not None
@@ -86,15 +108,23 @@ class Dialogues:
             chat=chat,
             cohort_id=participant.cohort_id if participant else None,
         )
-        self._save(run, state, outputs, kept)
-        return Turn(run.id, dialogue, outputs, state, started=True)
+        self._save(run, state, outputs, kept, reply=reply)
+        return Turn(run.id, dialogue, outputs, state, started=True, queued=reply is not None)
 
-    def open(self, participant_id: int, dialogue: Dialogue, *, locale: str = "en", chat: str | None = None) -> Turn:
+    def open(
+        self,
+        participant_id: int,
+        dialogue: Dialogue,
+        *,
+        locale: str = "en",
+        chat: str | None = None,
+        reply: ReplyTo | None = None,
+    ) -> Turn:
         """The dialogue's run in progress, shown again, or a new run."""
         run = self.storage.runs.active(participant_id, chat=chat, dialogue_id=dialogue.id)
         if run is not None:
             return self.send(participant_id, run, ResumeInput())
-        return self.start(participant_id, dialogue, locale=locale, chat=chat)
+        return self.start(participant_id, dialogue, locale=locale, chat=chat, reply=reply)
 
     def current(self, participant_id: int, *, chat: str | None = None) -> Run | None:
         """The participant's most recently used run in progress."""
@@ -118,15 +148,22 @@ class Dialogues:
         chat: str | None = None,
         update_id: int | None = None,
         source: Source | None = None,
+        reply: ReplyTo | None = None,
     ) -> Turn | None:
         """A written answer for the run in progress; None when no run is in progress."""
         run = self.current(participant_id, chat=chat)
         if run is None:
             return None
-        return self.send(participant_id, run, TextInput(text), update_id=update_id, source=source)
+        return self.send(participant_id, run, TextInput(text), update_id=update_id, source=source, reply=reply)
 
     def press(
-        self, participant_id: int, chat: str | None, press: Press, *, update_id: int | None = None
+        self,
+        participant_id: int,
+        chat: str | None,
+        press: Press,
+        *,
+        update_id: int | None = None,
+        reply: ReplyTo | None = None,
     ) -> Turn | None:
         """A step's button: only for the presser's own current run, and only while that step is
         current. None for anything else (an outdated or forged button)."""
@@ -138,7 +175,7 @@ class Dialogues:
         if current is None or current.id != run.id or state.node != press.node or state.probing:
             return None
         event = ChoiceInput(press.value) if press.kind == "choice" else StanceInput(press.value)
-        return self.send(participant_id, run, event, update_id=update_id)
+        return self.send(participant_id, run, event, update_id=update_id, reply=reply)
 
     def input(self, participant_id: int, run_id: int, event: Input) -> Turn:
         """An input for a run by its id (a shell that keeps the run's id between inputs)."""
@@ -155,6 +192,7 @@ class Dialogues:
         *,
         update_id: int | None = None,
         source: Source | None = None,
+        reply: ReplyTo | None = None,
     ) -> Turn:
         """Apply one input to a run and store the result before returning what to show.
 
@@ -170,8 +208,9 @@ class Dialogues:
         assert new_state is not None
         if new_state != state:
             kept = self.storage.participants.has_consent(participant_id)
-            self._save(run, new_state, outputs, kept, update_id=update_id, source=source)
-        elif isinstance(event, ResumeInput):
+            self._save(run, new_state, outputs, kept, update_id=update_id, source=source, reply=reply)
+            return Turn(run.id, dialogue, outputs, new_state, queued=reply is not None)
+        if isinstance(event, ResumeInput):
             self.storage.runs.touch(run.id)
         return Turn(run.id, dialogue, outputs, new_state)
 
@@ -184,6 +223,7 @@ class Dialogues:
         *,
         update_id: int | None = None,
         source: Source | None = None,
+        reply: ReplyTo | None = None,
     ) -> None:
         if kept:
             self._unkept.pop(run.id, None)
@@ -197,6 +237,7 @@ class Dialogues:
             stances=[o for o in outputs if isinstance(o, SaveStance)] if kept else [],
             source=source,
             update_id=update_id,
+            replies=Replies(reply.chat, reply.render(outputs, run.id)) if reply else None,
         )
 
     def edit_answer(self, participant_id: int, chat: str, message_id: int, answer: str) -> bool:

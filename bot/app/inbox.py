@@ -1,8 +1,14 @@
-"""Updates from a platform, recognised when they arrive twice (Telegram redelivers after a restart)."""
+"""Updates in and replies out, durably: the inbox (every update stored before Telegram is told it
+arrived, handled from there exactly once) and the outbox (a step's replies, committed with the
+step, sent from there at least once). Both survive a crash; see README "Reliability"."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from ..storage import Storage
+from ..storage.outbox import Pending
 
 
 class Inbox:
@@ -10,7 +16,35 @@ class Inbox:
         self.storage = storage
 
     def seen(self, update_id: int) -> bool:
+        """Handled already."""
         return self.storage.updates.seen(update_id)
+
+    def known(self, update_id: int) -> str | None:
+        """'handled', 'pending', 'unparseable', or None for a new update."""
+        return self.storage.updates.known(update_id)
+
+    def receive(self, update_id: int, payload: dict[str, Any]) -> None:
+        self.storage.updates.receive(update_id, payload)
+
+    def reject(self, update_id: int, shape: str, error: str) -> None:
+        self.storage.updates.reject(update_id, shape, error)
+
+    def pending(self) -> Iterator[dict[str, Any]]:
+        return self.storage.updates.pending()
 
     def done(self, update_id: int) -> None:
         self.storage.updates.mark(update_id)
+
+    def unparseable(self) -> list[tuple[int, str, str, str]]:
+        return self.storage.updates.unparseable()
+
+
+class Outbox:
+    def __init__(self, storage: Storage):
+        self.storage = storage
+
+    def pending(self, chat: str | None = None) -> list[Pending]:
+        return self.storage.outbox.pending(chat)
+
+    def sent(self, item_id: int) -> None:
+        self.storage.outbox.sent(item_id)

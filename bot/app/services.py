@@ -11,7 +11,7 @@ from .cohorts import Cohorts
 from .data_rights import DataRights
 from .dialogues import Dialogues
 from .group_sessions import GroupSessions
-from .inbox import Inbox
+from .inbox import Inbox, Outbox
 from .participants import Participants
 
 
@@ -26,6 +26,7 @@ class Services:
         self.cohorts = Cohorts(storage, admins)
         self.groups = GroupSessions(storage, course)
         self.inbox = Inbox(storage)
+        self.outbox = Outbox(storage)
         self._exports: Any = None
 
     @classmethod

@@ -14,6 +14,7 @@ import sqlite_utils
 from .cohorts import Cohorts, new_code
 from .database import Database, utc_now
 from .groups import GroupSessions
+from .outbox import Outbox
 from .participants import Participants
 from .queries import ExportQueries
 from .runs import Runs
@@ -27,7 +28,8 @@ class Storage:
     def __init__(self, path: str | Path, clock: Callable[[], str] = utc_now):
         self.database = Database(path, clock)
         self.participants = Participants(self.database)
-        self.runs = Runs(self.database)
+        self.outbox = Outbox(self.database)
+        self.runs = Runs(self.database, self.outbox)
         self.cohorts = Cohorts(self.database)
         self.groups = GroupSessions(self.database, self.runs)
         self.exports = ExportQueries(self.database)

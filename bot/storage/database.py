@@ -51,7 +51,8 @@ class Database:
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite rolls back by itself after some errors (a full disk)
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
 

@@ -8,19 +8,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ..engine import SaveReflection, SaveStance
 from .database import Database, columns
+from .outbox import Outbox
 from .rows import Reflection, Run, Stance
 
 Source = tuple[str, int]
 """(chat, message id) of the message that carried an answer, so an edit can find it."""
 
 
+@dataclass(frozen=True)
+class Replies:
+    """The messages a step answers with, to be committed with it."""
+
+    chat: str
+    payloads: list[dict[str, Any]]
+
+
 class Runs:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, outbox: Outbox):
         self.db = db
+        self.outbox = outbox
 
     def get(self, run_id: int) -> Run | None:
         return self.db.one(Run, f"select {columns(Run)} from runs where id = ?", [run_id])
@@ -92,15 +103,19 @@ class Runs:
         stances: Iterable[SaveStance] = (),
         source: Source | None = None,
         update_id: int | None = None,
+        replies: Replies | None = None,
     ) -> None:
-        """Store one step of a run: its new state, what the participant gave and the update that
-        carried it, atomically."""
+        """Store one step of a run atomically: its new state, what the participant gave, the update
+        that carried it (handled, out of the inbox) and the replies to send (into the outbox)."""
         now = self.db.clock()
         with self.db.transaction():
             if update_id is not None:
                 self.db.execute(
                     "insert or ignore into processed_updates (update_id, at) values (?, ?)", [update_id, now]
                 )
+                self.db.execute("delete from inbox where update_id = ?", [update_id])
+            if replies is not None:
+                self.outbox.add(replies.chat, replies.payloads, update_id=update_id)
             for reflection in reflections:
                 self.add_reflection(run, reflection, source, now)
             for stance in stances:

@@ -180,12 +180,31 @@ def _m5_stance_lookup(db: sqlite_utils.Database) -> None:
     db["stances"].create_index(["run_id", "phase"])
 
 
+def _m6_inbox_outbox(db: sqlite_utils.Database) -> None:
+    """A durable inbox (updates stored before Telegram is told they arrived, deleted once handled),
+    the updates that could not be parsed (their shape only, never their content), and an outbox
+    (a step's replies, committed with the step, deleted once sent)."""
+    db["inbox"].create(
+        {"update_id": int, "received": str, "payload": str}, pk="update_id", not_null={"received", "payload"}
+    )
+    db["unparseable_updates"].create(
+        {"update_id": int, "received": str, "shape": str, "error": str}, pk="update_id", not_null={"received"}
+    )
+    db["outbox"].create(
+        {"id": int, "chat": str, "thread": int, "payload": str, "created": str, "update_id": int},
+        pk="id",
+        not_null={"chat", "payload", "created"},
+    )
+    db["outbox"].create_index(["chat", "id"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_initial,
     _m2_telegram,
     _m3_cohorts,
     _m4_group_sessions,
     _m5_stance_lookup,
+    _m6_inbox_outbox,
 ]
 
 

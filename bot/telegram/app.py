@@ -5,24 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
-from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
-from telegram.error import BadRequest, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, TypeHandler
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
 from ..app.services import Services
 from ..config import Settings
 from ..content.prompts import Prompts
 from .facilitators import FacilitatorHandlers
 from .groups import GroupHandlers
+from .inbox import InboxRequest
+from .pacing import PerChatOrder, RetryingRateLimiter
 from .participant import ParticipantHandlers
 from .plumbing import Shell
 
 log = logging.getLogger("elenchus.telegram")
 
-NETWORK_RETRIES = 5
 COMMANDS = {
     "menu": "commands.menu",
     "resume": "commands.resume",
@@ -34,71 +33,6 @@ COMMANDS = {
     "help": "commands.help",
 }
 """The command menu in private chats: command -> prompt key of its description."""
-
-
-class RetryingRateLimiter(AIORateLimiter):
-    """Telegram's flood limits (AIORateLimiter, which also waits out 429 RetryAfter), plus
-    retries with backoff for transient network errors and 5xx answers.
-
-    BadRequest is a NetworkError in python-telegram-bot but is final, so it is never retried.
-    """
-
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
-        delay = 0.25
-        for attempt in range(NETWORK_RETRIES + 1):
-            try:
-                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-            except BadRequest:
-                raise
-            except NetworkError as exc:
-                if attempt == NETWORK_RETRIES:
-                    raise
-                log.warning("event=retry method=%s attempt=%d error=%s", endpoint, attempt + 1, type(exc).__name__)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 4.0)
-        raise AssertionError("unreachable")
-
-
-class PerChatOrder(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; those of one chat run one after another.
-
-    So one participant flooding the bot only queues their own messages, and each participant's
-    answers are handled in the order they were sent.
-    """
-
-    def __init__(self, max_concurrent_updates: int = 4096):
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-        """chat -> (its lock, how many updates hold or wait for it)."""
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _order_key(update)
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]  # nobody else waits: a later update may start a new lock
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        self._locks.clear()
-
-
-def _order_key(update: object) -> int:
-    if isinstance(update, Update):
-        if update.effective_chat is not None:
-            return update.effective_chat.id
-        if update.effective_user is not None:
-            return update.effective_user.id
-    return 0
 
 
 class RedactToken(logging.Filter):
@@ -144,6 +78,7 @@ def build_application(settings: Settings, services: Services, prompts: Prompts) 
             )
         )
         .concurrent_updates(PerChatOrder())
+        .get_updates_request(InboxRequest(services.inbox, connection_pool_size=1))
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
@@ -168,7 +103,23 @@ async def _post_init(application: Application) -> None:
     me = await application.bot.get_me()
     log.info("event=started bot=@%s", me.username)
     await set_commands(application, shell.prompts)
+    await _recover(application, shell)
     application.bot_data["retention"] = asyncio.get_running_loop().create_task(_retention(shell))
+
+
+async def _recover(application: Application, shell: Shell) -> None:
+    """After a crash: send the replies still owed (the outbox), then handle the updates that were
+    received but not handled (the inbox), before any new update."""
+    owed = await shell.flush(application.bot)
+    replayed = 0
+    for payload in shell.services.inbox.pending():
+        update = Update.de_json(payload, application.bot)
+        if update.callback_query is not None:
+            shell.replayed_queries.add(update.callback_query.id)
+        await application.update_queue.put(update)
+        replayed += 1
+    if owed or replayed:
+        log.info("event=recovered replies_sent=%d updates_replayed=%d", owed, replayed)
 
 
 async def _post_stop(application: Application) -> None:

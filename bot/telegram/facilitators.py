@@ -21,7 +21,6 @@ from ..clock import utc_now
 from .messages import Document, Photo, buttons
 from .plumbing import Shell, Who
 from .render import esc, plain
-from .sender import quietly
 
 log = logging.getLogger("elenchus.telegram")
 
@@ -174,16 +173,16 @@ class FacilitatorHandlers:
         """A cohort or format button: staff buttons work only in private chats, for one's own cohorts."""
         query = update.callback_query
         if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
-            await quietly(query.answer())
+            await self.shell.answer(query)
             return
         who = self.shell.who(update)
         parts = (query.data or "").split(":")
         cohort_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() and len(parts[1]) < 19 else None
         cohort = self.cohorts.get_visible(who.participant, cohort_id) if cohort_id is not None else None
         if cohort is None:
-            await quietly(query.answer(self.shell.t(who, "staff.not_yours")))
+            await self.shell.answer(query, self.shell.t(who, "staff.not_yours"))
             return
-        await quietly(query.answer())
+        await self.shell.answer(query)
         if len(parts) == 2:
             rows = buttons(tuple((label, f"x:{cohort.id}:{fmt}") for fmt, label in FORMAT_LABELS.items()))
             await self.say(context, who, "staff.export_pick_format", rows, name=esc(cohort.name))

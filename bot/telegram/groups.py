@@ -33,7 +33,6 @@ from . import group_render
 from .messages import Outgoing, Text
 from .plumbing import PLATFORM, Shell, Who
 from .render import esc
-from .sender import quietly
 
 log = logging.getLogger("elenchus.telegram")
 
@@ -189,21 +188,21 @@ class GroupHandlers:
         parts = (query.data or "").split(":")
         if parts[1:2] == ["d"] and len(parts) == 3:
             if not await self.may_start(update, context, who):
-                await quietly(query.answer(self.shell.t(who, "group.only_steerers")))
+                await self.shell.answer(query, self.shell.t(who, "group.only_steerers"))
                 return
-            await quietly(query.answer())
+            await self.shell.answer(query)
             if self.services.dialogues.dialogue(parts[2]) is not None:
                 await self._open(update, context, who, parts[2], None)
             return
         session_id = parts[2] if len(parts) == 3 and parts[2].isdigit() and len(parts[2]) < 19 else None
         session = self.sessions.get(int(session_id)) if session_id else None
         if session is None or session.chat != str(update.effective_chat.id) or session.status == "ended":
-            await quietly(query.answer(self.shell.t(who, "chat.stale")))
+            await self.shell.answer(query, self.shell.t(who, "chat.stale"))
             return
         if not await self.may_steer(update, context, session.cohort_id):
-            await quietly(query.answer(self.shell.t(who, "group.only_steerers")))
+            await self.shell.answer(query, self.shell.t(who, "group.only_steerers"))
             return
-        await quietly(query.answer())
+        await self.shell.answer(query)
         if parts[1] == "n":
             await self.advance(context, session)
         elif parts[1] == "e":

@@ -74,3 +74,25 @@ class Document:
 
 
 Outgoing = Union[Text, Poll, Photo, Document]
+
+
+def to_payload(message: Text) -> dict:
+    """A text message as JSON-ready data, for the outbox."""
+    payload: dict = {"text": message.text}
+    if message.keyboard:
+        payload["keyboard"] = [[[b.label, b.data, b.url] for b in row] for row in message.keyboard]
+    for name in ("force_reply", "selective", "reply_to"):
+        if getattr(message, name):
+            payload[name] = getattr(message, name)
+    return payload
+
+
+def from_payload(payload: dict) -> Text:
+    keyboard = tuple(tuple(Button(*b) for b in row) for row in payload.get("keyboard", ()))
+    return Text(
+        payload["text"],
+        keyboard,
+        force_reply=payload.get("force_reply"),
+        selective=payload.get("selective", False),
+        reply_to=payload.get("reply_to"),
+    )

@@ -13,17 +13,16 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from ..app.dialogues import Press, Turn
+from ..app.dialogues import Press, ReplyTo, Turn
 from ..clock import utc_now
 from ..content.keys import MENU_STATUS_KEYS
 from ..engine import Dialogue
 from ..engine.step import localize
 from ..exports import personal, portfolio
 from . import callbacks
-from .messages import Document, Text, buttons
+from .messages import Document, Text, buttons, to_payload
 from .plumbing import FAILED, Shell, Who
 from .render import esc, render
-from .sender import quietly
 
 log = logging.getLogger("elenchus.telegram")
 
@@ -56,6 +55,7 @@ class ParticipantHandlers:
         self.services = shell.services
 
     def register(self, app: Application) -> None:
+        self.shell.on_duplicate = self.duplicate
         app.add_handlers(
             [
                 CommandHandler("start", self.start, filters=PRIVATE),
@@ -155,7 +155,9 @@ class ParticipantHandlers:
 
     async def open_dialogue(self, context, who: Who, dialogue: Dialogue) -> None:
         opened = self.services.dialogues.open
-        turn = self.shell.stored(opened, who.participant, dialogue, locale=who.locale, chat=str(who.chat))
+        turn = self.shell.stored(
+            opened, who.participant, dialogue, locale=who.locale, chat=str(who.chat), reply=self.reply_to(who)
+        )
         if turn is FAILED:
             await self.say(context, who, "chat.save_failed")
             return
@@ -164,8 +166,27 @@ class ParticipantHandlers:
             await self.shell.send(context.bot, who, [Text(f"<b>{esc(title)}</b>\n{esc(summary)}")])
         await self.turn_out(context, who, turn)
 
+    def reply_to(self, who: Who) -> ReplyTo:
+        """A step's replies, rendered for this participant, committed with the step."""
+        t = partial(self.shell.t, who)
+        return ReplyTo(str(who.chat), lambda outputs, run_id: [to_payload(m) for m in render(outputs, run_id, t)])
+
     async def turn_out(self, context, who: Who, turn: Turn) -> None:
-        await self.shell.send(context.bot, who, render(turn.outputs, turn.run_id, partial(self.shell.t, who)))
+        if turn.queued:
+            await self.shell.flush(context.bot, str(who.chat))
+        else:
+            await self.shell.send(context.bot, who, render(turn.outputs, turn.run_id, partial(self.shell.t, who)))
+
+    async def duplicate(self, update: Update, context) -> None:
+        """An update handled before arrived again (Telegram redelivers after a crash): show where the
+        participant is, so nobody is left without the next step."""
+        chat = update.effective_chat
+        if chat is None or chat.type != ChatType.PRIVATE or update.effective_user is None:
+            return
+        who = self.shell.who(update)
+        dialogue = self.services.dialogues.current_dialogue(who.participant, chat=str(who.chat))
+        if dialogue is not None:
+            await self.open_dialogue(context, who, dialogue)
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         who = self.shell.who(update)
@@ -188,6 +209,7 @@ class ParticipantHandlers:
             chat=str(who.chat),
             update_id=update.update_id,
             source=(str(who.chat), message.message_id),
+            reply=self.reply_to(who),
         )
         if turn is FAILED:
             await self.say(context, who, "chat.save_failed")
@@ -216,26 +238,26 @@ class ParticipantHandlers:
     async def pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
-            await quietly(query.answer())
+            await self.shell.answer(query)
             return
         who = self.shell.who(update)
         data = query.data or ""
         if data.startswith("a:"):
-            await quietly(query.answer())
+            await self.shell.answer(query)
             await self.action(context, who, query.message, data[2:])
         elif data.startswith("d:"):
             dialogue = self.services.dialogues.dialogue(data[2:])
             if dialogue is None:
                 await self.stale(query, who)
             else:
-                await quietly(query.answer())
+                await self.shell.answer(query)
                 await self.open_dialogue(context, who, dialogue)
         else:
             await self.step_button(update, context, who, callbacks.parse(data))
 
     async def stale(self, query, who: Who) -> None:
         """An outdated button: say so, and take the old buttons off (never off another message)."""
-        await quietly(query.answer(self.shell.t(who, "chat.stale")))
+        await self.shell.answer(query, self.shell.t(who, "chat.stale"))
         if _label_of(query.message, query.data) is not None:
             await self.shell.sender.strip_buttons(query.get_bot(), query.message.chat_id, query.message.message_id)
 
@@ -245,15 +267,20 @@ class ParticipantHandlers:
         turn = None
         if press is not None:
             turn = self.shell.stored(
-                self.services.dialogues.press, who.participant, str(who.chat), press, update_id=update.update_id
+                self.services.dialogues.press,
+                who.participant,
+                str(who.chat),
+                press,
+                update_id=update.update_id,
+                reply=self.reply_to(who),
             )
         if turn is FAILED:
-            await quietly(query.answer(self.shell.t(who, "chat.save_failed"), show_alert=True))
+            await self.shell.answer(query, self.shell.t(who, "chat.save_failed"), show_alert=True)
             return
         if turn is None:
             await self.stale(query, who)
             return
-        await quietly(query.answer())
+        await self.shell.answer(query)
         label = _label_of(query.message, query.data) or str(press.value)
         await self.mark_used(query.message, self.shell.t(who, "chat.chosen", label=label))
         await self.turn_out(context, who, turn)

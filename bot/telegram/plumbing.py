@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot, Update
+from telegram import Bot, CallbackQuery, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -17,8 +18,9 @@ from ..app.services import Services
 from ..config import Settings
 from ..content.prompts import Prompts
 from .flood import FloodGuard
-from .messages import Keyboard, Outgoing, Text
-from .sender import Sender
+from .inbox import is_bare
+from .messages import Keyboard, Outgoing, Text, from_payload
+from .sender import Sender, quietly
 
 log = logging.getLogger("elenchus.telegram")
 
@@ -47,6 +49,12 @@ class Shell:
         self.settings = settings
         self.flood = FloodGuard()
         self.sender = Sender(on_forbidden=self._forbidden, on_migrated=services.groups.move_chat)
+        self.replayed_queries: set[str] = set()
+        """Button presses replayed from the inbox after a restart: not answered again."""
+        self._delivered: set[int] = set()
+        """Outbox items sent whose deletion the database refused (a read-only or full disk)."""
+        self.on_duplicate: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]] | None = None
+        """Shows the current step again when an update that was handled arrives again."""
 
     # ---- who ------------------------------------------------------------------------------
 
@@ -71,6 +79,31 @@ class Shell:
     async def say(self, bot: Bot, who: Who, key: str, keyboard: Keyboard = (), **values: object) -> None:
         await self.send(bot, who, [Text(self.t(who, key, **values), keyboard)])
 
+    async def flush(self, bot: Bot, chat: str | None = None) -> int:
+        """Send what the outbox holds (for one chat, or all): a step's replies, committed with the
+        step. Each is deleted once sent, so a crash in between sends it again after the restart."""
+        sent = 0
+        for item in self.services.outbox.pending(chat):
+            if item.id not in self._delivered:
+                message = from_payload(item.payload)
+                await self.sender.send_all(bot, item.chat, [message], item.thread, typing=sent == 0)
+                sent += 1
+            try:
+                self.services.outbox.sent(item.id)
+                self._delivered.discard(item.id)
+            except sqlite3.Error as exc:  # sent, but not yet struck off: remember it, never send it twice
+                self._delivered.add(item.id)
+                log.warning("event=outbox_mark_failed error=%s", type(exc).__name__)
+        return sent
+
+    async def answer(self, query: CallbackQuery, text: str | None = None, show_alert: bool = False) -> None:
+        """Answer a button press, unless it was answered before a restart (its update replayed from
+        the inbox): Telegram refuses a second or late answer."""
+        if query.id in self.replayed_queries:
+            self.replayed_queries.discard(query.id)
+            return
+        await quietly(query.answer(text, show_alert=show_alert))
+
     def _forbidden(self, chat: str) -> None:
         """A private chat refused the bot: that participant blocked it. A group: the bot was removed."""
         if chat.startswith("-"):
@@ -92,9 +125,16 @@ class Shell:
     # ---- around every update ----------------------------------------------------------------
 
     async def skip_duplicates(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Before any handler: drop updates already handled, and floods from one user."""
+        """Before any handler: drop placeholders and floods; an update handled before is answered
+        with what is still owed (the outbox) or the current step, never silently dropped."""
+        if is_bare(update):
+            raise ApplicationHandlerStop
         if self.services.inbox.seen(update.update_id):
             log.info("event=duplicate update=%d", update.update_id)
+            chat = update.effective_chat
+            owed = await self.flush(context.bot, str(chat.id)) if chat is not None else 0
+            if not owed and self.on_duplicate is not None:
+                await self.on_duplicate(update, context)
             raise ApplicationHandlerStop
         user = update.effective_user
         if user is None:

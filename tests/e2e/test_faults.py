@@ -79,3 +79,12 @@ async def test_kill_9_at_random_moments_while_50_participants_are_mid_dialogue(t
 
     found = await run(participants=50, kills=2, seed=7, workdir=tmp_path)
     assert found["participants"] == 50 and found["finished_runs"] == 50
+
+
+async def test_kill_9_within_milliseconds_of_bursts_of_answers_loses_nothing(tmp_path):
+    """Every answer sent is stored exactly once, and everyone gets their next step without
+    sending anything else, across four kills (two right after bursts of answers)."""
+    from ..support.chaos import run
+
+    found = await run(participants=24, kills=4, seed=11, workdir=tmp_path)
+    assert found["participants"] == 24 and found["finished_runs"] == 24

@@ -1,5 +1,10 @@
-"""Kill the bot with SIGKILL at random moments while participants are mid-dialogue, restart it,
-let everyone finish; then check that nothing acknowledged was lost or stored twice.
+"""Kill the bot with SIGKILL while participants are mid-dialogue, restart it, and check that
+nothing anyone sent was lost, stored twice, or left without an answer.
+
+The walkers behave as people do who trust the bot: they answer the step they are shown and then
+wait for the next one, without re-asking. So a lost update or a lost reply shows up as a walker
+who never gets their next step. Kills come at random moments and also within milliseconds of a
+burst of answers from many participants at once.
 
 Used by the test suite (a fast variant) and by `python -m tests.support.chaos` (longer variants).
 """
@@ -9,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import re
 import signal
 import subprocess
 import tempfile
@@ -22,37 +28,43 @@ from .bot_harness import TITLE, bot_process
 from .fake_telegram import FakeTelegram
 
 ANSWER = "Attempt {n} of {who}, because every answer counts, for example this one."
-PROMPTS = ("Step ", "Pick a role", "Your recap", "No dialogue is in progress")
-FINISHED = ("Your recap", "No dialogue is in progress")
-"""The recap, or, when the bot died between storing the last step and sending the recap, /resume
-saying nothing is in progress (the menu then shows the dialogue as done)."""
-REPLY_WAIT = 4.0
+RECAP = "Your recap"
+PROMPT = re.compile(r"Step \d+ of \d+|Pick a role|Your recap")
+REPLY_WAIT = 60.0
+"""How long a walker waits for its next step: the bot may be dead and restarting meanwhile."""
 
 
 @dataclass
 class Walker:
-    """One participant who answers whatever step the bot shows, and re-asks with /resume when a
-    reply does not come (as a person would after the bot restarted)."""
+    """One participant who answers whatever step the bot shows, once, and waits for the next."""
 
     fake: FakeTelegram
     name: str
-    acknowledged: list[str] = field(default_factory=list)
-    attempts: int = 0
+    sent: list[str] = field(default_factory=list)
+    """Every answer this participant wrote, whether or not a reply came before a kill."""
     done: bool = False
+    stuck: str | None = None
 
     def __post_init__(self) -> None:
         self.user = self.fake.user(self.name)
         self.seen = 0
+        self.answered: set[str] = set()
+        """Steps already answered, by their text: the same step shown again (a redelivery after a
+        restart) is not answered twice, as a person would not."""
+        self.wrote = asyncio.Event()
 
     def latest(self):
         for message in reversed(self.fake.messages(self.user.id, include_deleted=False)):
-            if message.message_id > self.seen and any(p in (message.text or "") for p in PROMPTS):
+            if message.message_id <= self.seen:
+                return None
+            text = message.text or ""
+            if PROMPT.search(text) and (RECAP in text or text not in self.answered):
                 return message
         return None
 
-    async def wait_prompt(self, timeout: float = REPLY_WAIT):
+    async def next_step(self):
         try:
-            return await self.fake.wait_for_async(self.latest, timeout, f"a step for {self.name}")
+            return await self.fake.wait_for_async(self.latest, REPLY_WAIT, f"the next step for {self.name}")
         except AssertionError:
             return None
 
@@ -61,14 +73,14 @@ async def _consent_and_open(fake: FakeTelegram, walkers: list[Walker]) -> None:
     for w in walkers:
         fake.send_command(w.user, "/start")
     for w in walkers:
-        message = await fake.wait_for_message_async(w.user.id, "may we keep your answers", timeout=30)
+        message = await fake.wait_for_message_async(w.user.id, "may we keep your answers", timeout=60)
         fake.press(w.user, message.message_id, "Yes, keep my answers")
     for w in walkers:
-        menu = await fake.wait_for_message_async(w.user.id, "Pick a dialogue", timeout=30)
+        menu = await fake.wait_for_message_async(w.user.id, "Pick a dialogue", timeout=60)
         fake.press(w.user, menu.message_id, TITLE)
 
 
-async def run(participants: int, kills: int, seed: int, workdir: Path, max_seconds: float = 240) -> dict:
+async def run(participants: int, kills: int, seed: int, workdir: Path, max_seconds: float = 300) -> dict:
     """The scenario; returns what it found (and raises AssertionError when something was lost)."""
     rng = random.Random(seed)
     db, log = workdir / "chaos.db", workdir / "chaos.log"
@@ -79,9 +91,12 @@ async def run(participants: int, kills: int, seed: int, workdir: Path, max_secon
         try:
             await _consent_and_open(fake, walkers)
             deadline = time.monotonic() + max_seconds
-            players = [asyncio.create_task(_play_open(w, deadline)) for w in walkers]
-            for _ in range(kills):
-                await asyncio.sleep(rng.uniform(0.3, 1.5))
+            players = [asyncio.create_task(_play(w, deadline)) for w in walkers]
+            for kill in range(kills):
+                if kill % 2:
+                    await asyncio.sleep(rng.uniform(0.3, 1.5))  # a random moment
+                else:
+                    await _burst(walkers, rng)  # within milliseconds of many answers at once
                 bot.send_signal(signal.SIGKILL)
                 bot.wait(timeout=30)
                 bot = bot_process(fake, db, log, env)
@@ -96,25 +111,37 @@ async def run(participants: int, kills: int, seed: int, workdir: Path, max_secon
     return _verify(db, walkers)
 
 
-async def _play_open(walker: Walker, deadline: float) -> None:
-    """Play from the opened dialogue (the first step is already on its way)."""
+async def _burst(walkers: list[Walker], rng: random.Random) -> None:
+    """Wait until a good share of the walkers have just written an answer, then a few ms more."""
+    for w in walkers:
+        w.wrote.clear()
+    want = max(1, len(walkers) // 3)
+    end = time.monotonic() + 20
+    while sum(w.wrote.is_set() for w in walkers) < want and time.monotonic() < end:
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(rng.uniform(0.0, 0.02))
+
+
+async def _play(walker: Walker, deadline: float) -> None:
+    """Play from the opened dialogue (its first step is already on its way)."""
     while not walker.done and time.monotonic() < deadline:
-        prompt = await walker.wait_prompt()
+        prompt = await walker.next_step()
         if prompt is None:
-            walker.fake.send_command(walker.user, "/resume")
-            continue
+            walker.stuck = f"no next step after message {walker.seen}"
+            return
         walker.seen = prompt.message_id
         text = prompt.text or ""
-        if any(f in text for f in FINISHED):
+        if RECAP in text:
             walker.done = True
-        elif prompt.button_labels:
+            return
+        walker.answered.add(text)
+        if prompt.button_labels:
             walker.fake.press(walker.user, prompt.message_id, prompt.button_labels[1])
         else:
-            walker.attempts += 1
-            answer = ANSWER.format(n=walker.attempts, who=walker.name)
+            answer = ANSWER.format(n=len(walker.sent) + 1, who=walker.name)
+            walker.sent.append(answer)
             walker.fake.send_text(walker.user, answer)
-            if await walker.wait_prompt() is not None:  # the next step came: the answer was acknowledged
-                walker.acknowledged.append(answer)
+            walker.wrote.set()
 
 
 def _verify(db: Path, walkers: list[Walker]) -> dict:
@@ -134,8 +161,9 @@ def _verify(db: Path, walkers: list[Walker]) -> dict:
         stored = by_person.get(str(w.user.id), [])
         answers = [a for a, _ in stored]
         nodes = [n for _, n in stored]
-        assert w.done, f"{w.user.first_name} did not finish"
-        for answer in w.acknowledged:
+        assert w.stuck is None, f"{w.user.first_name}: {w.stuck}"
+        assert w.done, f"{w.user.first_name} did not finish in time"
+        for answer in w.sent:
             assert answers.count(answer) == 1, f"{w.user.first_name}: {answer!r} stored {answers.count(answer)} times"
         assert len(nodes) == len(set(nodes)), f"{w.user.first_name} answered a step twice: {nodes}"
     return {"participants": len(walkers), "answers": len(rows), "finished_runs": finished}

@@ -1,0 +1,128 @@
+"""Pacing: Telegram's flood limits, retries, and the order of updates within one chat.
+
+A 429 (RetryAfter) about one chat pauses that chat only; python-telegram-bot's AIORateLimiter
+would pause every request of the bot, so one group hitting its limit of about 20 messages a
+minute would hold up every participant. Transient network errors and 5xx answers are retried with
+backoff; BadRequest (a NetworkError in python-telegram-bot) is final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.ext import AIORateLimiter, BaseUpdateProcessor
+
+log = logging.getLogger("elenchus.telegram")
+
+NETWORK_RETRIES = 5
+RETRY_AFTER_RETRIES = 10
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._paused: dict[object, float] = {}
+        """chat id (or None for the whole bot) -> monotonic time until which it waits after a 429."""
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+        chat = _chat_of(data)
+        delay, network_failures, limited = 0.25, 0, 0
+        while True:
+            await self._wait_pause(chat)
+            try:
+                return await self._run_request(
+                    chat=chat is not None,
+                    group=chat if _is_group(chat) else False,
+                    allow_paid_broadcast=bool(data.get("allow_paid_broadcast", False)),
+                    callback=callback,
+                    args=args,
+                    kwargs=kwargs,
+                )
+            except RetryAfter as exc:
+                limited += 1
+                if limited > RETRY_AFTER_RETRIES:
+                    raise
+                seconds = (
+                    exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+                )
+                self._paused[chat] = max(self._paused.get(chat, 0.0), time.monotonic() + float(seconds) + 0.1)
+                log.info("event=rate_limited method=%s seconds=%.1f", endpoint, float(seconds))
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                network_failures += 1
+                if network_failures > NETWORK_RETRIES:
+                    raise
+                log.warning("event=retry method=%s attempt=%d error=%s", endpoint, network_failures, type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 4.0)
+
+    async def _wait_pause(self, chat: object) -> None:
+        """Wait out a 429 about this chat, and one about the whole bot (a request without a chat)."""
+        for key in {chat, None}:
+            until = self._paused.get(key, 0.0)
+            wait = until - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            elif until:
+                self._paused.pop(key, None)
+
+
+def _chat_of(data: dict[str, Any]) -> object:
+    chat = data.get("chat_id")
+    with contextlib.suppress(ValueError, TypeError):
+        chat = int(chat)  # type: ignore[arg-type]
+    return chat
+
+
+def _is_group(chat: object) -> bool:
+    return (isinstance(chat, int) and chat < 0) or isinstance(chat, str)
+
+
+class PerChatOrder(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; those of one chat run one after another.
+
+    So one participant flooding the bot only queues their own messages, and each participant's
+    answers are handled in the order they were sent.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 4096):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        """chat -> (its lock, how many updates hold or wait for it)."""
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _order_key(update)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]  # nobody else waits: a later update may start a new lock
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        self._locks.clear()
+
+
+def _order_key(update: object) -> int:
+    if isinstance(update, Update):
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+        if update.effective_user is not None:
+            return update.effective_user.id
+    return 0
