@@ -9,6 +9,7 @@ and overviews include it. Nothing here knows Telegram.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..engine import (
@@ -48,6 +49,10 @@ class Summary:
     overview: Overview
 
 
+GroupRender = Callable[[list[Output], GroupSession], list[dict]]
+"""The shell's rendering of a stretch of the session, as outbox payloads (committed with the step)."""
+
+
 class GroupSessions:
     def __init__(self, storage: Storage, course: Course):
         self.storage = storage
@@ -69,11 +74,15 @@ class GroupSessions:
         cohort_id: int | None,
         started_by: int,
         locale: str = "en",
+        render: GroupRender | None = None,
     ) -> tuple[GroupSession, list[Output]]:
+        """A new session; its first stretch is committed to the outbox with it."""
         state, outputs = advance_group(dialogue, None, locale=locale)
-        session = self.storage.groups.start(
-            chat, thread, cohort_id, dialogue.id, dialogue.version, state.to_dict(), started_by
-        )
+        with self.storage.transaction():
+            session = self.storage.groups.start(
+                chat, thread, cohort_id, dialogue.id, dialogue.version, state.to_dict(), started_by
+            )
+            self._queue(session, outputs, render)
         return session, outputs
 
     def get(self, session_id: int) -> GroupSession | None:
@@ -82,18 +91,32 @@ class GroupSessions:
     def open_in(self, chat: str, thread: int | None = None) -> GroupSession | None:
         return self.storage.groups.open_in(chat, thread)
 
-    def next(self, session: GroupSession, choice: int | None = None) -> tuple[GroupSession, list[Output]]:
-        """Move the group past the current step (a choice goes the way the group decided)."""
+    def next(
+        self, session: GroupSession, choice: int | None = None, render: GroupRender | None = None
+    ) -> tuple[GroupSession, list[Output]]:
+        """Move the group past the current step (a choice goes the way the group decided); the next
+        stretch is committed to the outbox with the new position, so a crash skips no step."""
         new, outputs = advance_group(self.dialogue(session), RunState.from_dict(session.state), choice)
-        self.storage.groups.update(session.id, state=new.to_dict())
-        return self._reload(session), outputs
+        with self.storage.transaction():
+            self.storage.groups.update(session.id, state=new.to_dict())
+            fresh = self._reload(session)
+            self._queue(fresh, outputs, render)
+        return fresh, outputs
+
+    def queue(self, session: GroupSession, payloads: list[dict]) -> None:
+        """Messages for the session's group (a follow-up, a notice), to be posted from the outbox."""
+        self.storage.outbox.add(session.chat, payloads, thread=session.thread)
+
+    def _queue(self, session: GroupSession, outputs: list[Output], render: GroupRender | None) -> None:
+        if render is not None:
+            self.queue(session, render(outputs, session))
 
     def set_paused(self, session: GroupSession, paused: bool) -> None:
         self.storage.groups.update(session.id, status="paused" if paused else "active")
 
-    def set_control(self, session: GroupSession, message_id: int | None) -> None:
+    def set_control(self, session_id: int, message_id: int | None) -> None:
         """The message with the Next and End buttons for the current step."""
-        self.storage.groups.update(session.id, control_message=message_id)
+        self.storage.groups.update(session_id, control_message=message_id)
 
     def current_count(self, session: GroupSession) -> int:
         """Answers to the current step so far (follow-ups not counted)."""
@@ -118,9 +141,9 @@ class GroupSessions:
 
     # ---- the bot's messages -----------------------------------------------------------------
 
-    def posted(self, session: GroupSession, message_id: int, kind: str, **values: object) -> None:
+    def posted(self, session_id: int, chat: str, message_id: int, kind: str, **values: object) -> None:
         """A message of the bot that later updates refer to: a question, a probe, a poll, a notice."""
-        self.storage.groups.record_message(session.chat, message_id, session.id, kind, **values)
+        self.storage.groups.record_message(chat, message_id, session_id, kind, **values)
 
     def asked_by(self, chat: str, message_id: int) -> tuple[GroupSession, GroupMessage] | None:
         """The session and question (or follow-up) a reply in a group answers, if it answers one."""
@@ -146,7 +169,7 @@ class GroupSessions:
         if not self.storage.participants.has_consent(participant_id):
             return Answered(False, needs_consent=True)
         node_id = asked.node_id or ""
-        probed = self.storage.groups.sent_to(session.id, participant_id, "probe", node_id)
+        probed = self._told(session, participant_id, "probe", node_id)
         outputs = member_answer(
             self.dialogue(session),
             RunState.from_dict(session.state),
@@ -179,7 +202,12 @@ class GroupSessions:
 
     def consent_notice_due(self, session: GroupSession, participant_id: int) -> bool:
         """A member without consent is told once per session, never flooded."""
-        return not self.storage.groups.sent_to(session.id, participant_id, "consent")
+        return not self._told(session, participant_id, "consent")
+
+    def _told(self, session: GroupSession, participant_id: int, kind: str, node_id: str | None = None) -> bool:
+        """A message of this kind was posted for this member, or waits in the outbox to be."""
+        posted = self.storage.groups.sent_to(session.id, participant_id, kind, node_id)
+        return posted or self.storage.outbox.queued(session.chat, kind, participant_id, node_id)
 
     # ---- the group changes --------------------------------------------------------------------
 

@@ -52,3 +52,15 @@ class Outbox:
     def sent(self, item_id: int) -> None:
         with self.db.transaction():
             self.db.execute("delete from outbox where id = ?", [item_id])
+
+    def queued(self, chat: str, kind: str, participant: int, node: str | None = None) -> bool:
+        """Whether a message of this kind for this member waits in the outbox (not yet posted)."""
+        where = (
+            "chat = ? and json_extract(payload, '$.record.kind') = ? "
+            "and json_extract(payload, '$.record.participant') = ?"
+        )
+        args: list[object] = [chat, kind, participant]
+        if node is not None:
+            where += " and json_extract(payload, '$.record.node') = ?"
+            args.append(node)
+        return self.db.count(f"outbox where {where}", args) > 0

@@ -110,7 +110,12 @@ async def _post_init(application: Application) -> None:
 async def _recover(application: Application, shell: Shell) -> None:
     """After a crash: send the replies still owed (the outbox), then handle the updates that were
     received but not handled (the inbox), before any new update."""
-    owed = await shell.flush(application.bot)
+    owed = 0
+    for chat in sorted({item.chat for item in shell.services.outbox.pending()}):
+        if chat.startswith("-"):
+            shell.kick(application.bot, chat)  # a group: paced by its rate limit, in the background
+        else:
+            owed += await shell.flush(application.bot, chat)
     replayed = 0
     for payload in shell.services.inbox.pending():
         update = Update.de_json(payload, application.bot)
@@ -123,6 +128,7 @@ async def _recover(application: Application, shell: Shell) -> None:
 
 
 async def _post_stop(application: Application) -> None:
+    await application.bot_data["shell"].stop_drains()
     task = application.bot_data.pop("retention", None)
     if task is not None:
         task.cancel()

@@ -87,9 +87,11 @@ def consent_notice(name: str, participant: int, link: str, reply_to: int, t: Tra
     )
 
 
-def control(session_id: int, count: int, t: Translate) -> Text:
-    """The facilitators' message for the current step: Next and End, and the answers so far."""
-    keyboard = ((Button(t("group.next"), f"g:n:{session_id}"), Button(t("group.end"), f"g:e:{session_id}")),)
+def control(session_id: int, step: int, count: int, t: Translate) -> Text:
+    """The facilitators' message for the current step: Next and End, and the answers so far. Next
+    names the step it moves on from, so a second press (or an old button) cannot skip a step."""
+    next_data, end_data = f"g:n:{session_id}:{step}", f"g:e:{session_id}"
+    keyboard = ((Button(t("group.next"), next_data), Button(t("group.end"), end_data)),)
     return Text(esc(t("group.control", count=count)), keyboard, record=Record("control"))
 
 

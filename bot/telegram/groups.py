@@ -30,7 +30,7 @@ from ..app.group_sessions import GroupSession
 from ..engine.step import localize
 from ..reports import chart
 from . import group_render
-from .messages import Outgoing, Text
+from .messages import Outgoing, Text, to_payload
 from .plumbing import PLATFORM, Shell, Who
 from .render import esc
 
@@ -49,6 +49,8 @@ class GroupHandlers:
         self._acks: dict[int, asyncio.Task] = {}
 
     def register(self, app: Application) -> None:
+        self.shell.on_sent = self.recorded
+        self.shell.on_finish = self.finish_posted
         app.add_handlers(
             [
                 CommandHandler("session", self.start_session, filters=GROUPS),
@@ -92,21 +94,38 @@ class GroupHandlers:
         thread = message.message_thread_id if message is not None and message.is_topic_message else None
         return str(update.effective_chat.id), thread
 
-    async def post(self, bot: Bot, chat: str, thread: int | None, messages: list[Outgoing], session=None) -> list:
-        """Send to the group; what the session must remember of each message is recorded."""
-        sent = await self.shell.sender.send_all(bot, chat, messages, thread)
-        for message, result in sent:
-            record = getattr(message, "record", None)
-            if session is None or record is None:
-                continue
-            if record.kind == "control":
-                self.sessions.set_control(session, result.message_id)
-                continue
-            poll_id = result.poll.id if record.kind == "poll" and result.poll else None
-            values = {"node_id": record.node, "question": record.question, "move": record.move, "phase": record.phase}
-            values |= {"participant_id": record.participant, "poll_id": poll_id}
-            self.sessions.posted(session, result.message_id, record.kind, **values)
-        return sent
+    async def post(self, bot: Bot, chat: str, thread: int | None, messages: list[Outgoing]) -> list:
+        """Send to the group now (notices that belong to no step)."""
+        return await self.shell.sender.send_all(bot, chat, messages, thread)
+
+    def recorded(self, chat: str, record: dict, sent) -> None:
+        """A message posted from the outbox that later updates refer to: remember it."""
+        session_id = record.get("session")
+        if session_id is None:
+            return
+        if record["kind"] == "control":
+            self.sessions.set_control(session_id, sent.message_id)
+            return
+        poll_id = sent.poll.id if record["kind"] == "poll" and sent.poll else None
+        values = {k: record.get(k) for k in ("question", "move", "phase")}
+        values |= {"node_id": record.get("node"), "participant_id": record.get("participant"), "poll_id": poll_id}
+        self.sessions.posted(session_id, chat, sent.message_id, record["kind"], **values)
+
+    def render_stretch(self, intro: str | None = None):
+        """How a stretch of the session is posted: its messages, then the control message (or the
+        end of the session), as outbox payloads committed with the step."""
+
+        def render(outputs, session: GroupSession) -> list[dict]:
+            t = self.shell.translator(session.locale)
+            part = group_render.stretch(outputs, t)
+            messages = [Text(intro)] if intro else []
+            payloads = [to_payload(m, session.id) for m in messages + part.messages]
+            if part.finished:
+                return payloads + [{"finish": session.id}]
+            control = group_render.control(session.id, session.state.get("steps", 0), 0, t)
+            return payloads + [to_payload(control, session.id)]
+
+        return render
 
     async def note(self, bot: Bot, chat: str, thread: int | None, text: str) -> None:
         await self.post(bot, chat, thread, [Text(text)])
@@ -147,14 +166,14 @@ class GroupHandlers:
             await self.note(context.bot, chat, thread, self.shell.t(who, "group.already_running"))
             return
         dialogue = self.services.dialogues.dialogue(dialogue_id)
-        session, outputs = self.sessions.start(
-            chat, thread, dialogue, cohort.id if cohort else None, who.participant, who.locale
-        )
-        log.info("event=session_started session=%d cohort=%s", session.id, cohort.id if cohort else None)
         title = esc(localize(dialogue.title, who.locale))
         intro = self.shell.t(who, "group.started", title=title, cohort=esc(cohort.name if cohort else "-"))
-        await self.note(context.bot, chat, thread, intro)
-        await self.show(context, session, outputs)
+        cohort_id = cohort.id if cohort else None
+        session, _ = self.sessions.start(
+            chat, thread, dialogue, cohort_id, who.participant, who.locale, render=self.render_stretch(intro)
+        )
+        log.info("event=session_started session=%d cohort=%s", session.id, cohort_id)
+        self.shell.kick(context.bot, chat)
 
     def _cohort_for(self, who: Who, name: str | None):
         """The cohort a session counts for: named, or the starter's only one."""
@@ -168,17 +187,6 @@ class GroupHandlers:
         return None, ("group.name_cohort" if mine else "group.no_cohort")
 
     # ---- posting the dialogue ---------------------------------------------------------------
-
-    async def show(self, context, session: GroupSession, outputs) -> None:
-        """Post one stretch of the dialogue, up to the step that waits for the group."""
-        t = self.shell.translator(session.locale)
-        part = group_render.stretch(outputs, t)
-        await self.post(context.bot, session.chat, session.thread, part.messages, session)
-        session = self.sessions.get(session.id) or session
-        if part.finished:
-            await self.finish(context, session)
-            return
-        await self.post(context.bot, session.chat, session.thread, [group_render.control(session.id, 0, t)], session)
 
     # ---- steering ---------------------------------------------------------------------------
 
@@ -194,9 +202,11 @@ class GroupHandlers:
             if self.services.dialogues.dialogue(parts[2]) is not None:
                 await self._open(update, context, who, parts[2], None)
             return
-        session_id = parts[2] if len(parts) == 3 and parts[2].isdigit() and len(parts[2]) < 19 else None
-        session = self.sessions.get(int(session_id)) if session_id else None
-        if session is None or session.chat != str(update.effective_chat.id) or session.status == "ended":
+        numbers = [p for p in parts[2:4] if p.isdigit() and len(p) < 19]
+        session = self.sessions.get(int(numbers[0])) if len(numbers) == len(parts) - 2 and numbers else None
+        step = int(numbers[1]) if len(numbers) == 2 else None
+        outdated = session is not None and parts[1] == "n" and step != session.state.get("steps", 0)
+        if session is None or session.chat != str(update.effective_chat.id) or session.status == "ended" or outdated:
             await self.shell.answer(query, self.shell.t(who, "chat.stale"))
             return
         if not await self.may_steer(update, context, session.cohort_id):
@@ -252,15 +262,18 @@ class GroupHandlers:
             return
         choice = await self._close_polls(context, session)
         await self._retire_control(context, session)
-        session, outputs = self.sessions.next(session, choice)
-        await self.show(context, session, outputs)
+        self.sessions.next(session, choice, render=self.render_stretch())
+        self.shell.kick(context.bot, session.chat)
 
     async def _close_polls(self, context, session: GroupSession) -> int | None:
+        return await self._close_polls_with(context.bot, session)
+
+    async def _close_polls_with(self, bot: Bot, session: GroupSession) -> int | None:
         """Stop the current step's polls; for a choice, the option with most votes (ties: the first)."""
         winner = None
         for row in self.sessions.polls_now(session):
             try:
-                poll = await context.bot.stop_poll(int(session.chat), row.message_id)
+                poll = await bot.stop_poll(int(session.chat), row.message_id)
             except TelegramError:
                 continue
             if row.phase is None and poll.total_voter_count:
@@ -269,21 +282,34 @@ class GroupHandlers:
         return winner
 
     async def _retire_control(self, context, session: GroupSession) -> None:
+        await self._retire_control_with(context.bot, session)
+
+    async def _retire_control_with(self, bot: Bot, session: GroupSession) -> None:
         if session.control_message:
             task = self._acks.pop(session.id, None)
             if task is not None:
                 task.cancel()
-            await self.shell.sender.strip_buttons(context.bot, session.chat, session.control_message)
+            self.sessions.set_control(session.id, None)
+            await self.shell.sender.strip_buttons(bot, session.chat, session.control_message)
 
     async def finish(self, context, session: GroupSession) -> None:
-        """End the session: members' runs finished, a summary with the stance chart in the group."""
-        await self._close_polls(context, session)
-        await self._retire_control(context, session)
+        """End the session now (End or /endsession): its summary is posted after what is queued."""
+        self.sessions.queue(session, [{"finish": session.id}])
+        self.shell.kick(context.bot, session.chat)
+
+    async def finish_posted(self, bot: Bot, session_id: int) -> None:
+        """The session's end, posted in its turn: polls closed, members' runs finished, a summary
+        with the stance chart."""
+        session = self.sessions.get(session_id)
+        if session is None or session.status == "ended":
+            return
+        await self._close_polls_with(bot, session)
+        await self._retire_control_with(bot, session)
         summary = self.sessions.end(session)
         t = self.shell.translator(session.locale)
         png = chart.stance_chart_png(summary.overview)
         messages = group_render.summary(summary.members, summary.answers, summary.questions, png, t)
-        await self.post(context.bot, session.chat, session.thread, messages)
+        await self.post(bot, session.chat, session.thread, messages)
         log.info("event=session_ended session=%d members=%d", session.id, summary.members)
 
     # ---- members' answers and votes ------------------------------------------------------
@@ -292,6 +318,9 @@ class GroupHandlers:
         message = update.effective_message
         chat = str(update.effective_chat.id)
         found = self.sessions.asked_by(chat, message.reply_to_message.message_id)
+        if found is None:
+            await self.shell.recorded()
+            found = self.sessions.asked_by(chat, message.reply_to_message.message_id)
         if found is None:
             return
         session, asked = found
@@ -305,14 +334,16 @@ class GroupHandlers:
             if self.sessions.consent_notice_due(session, who.participant):
                 link = f"https://t.me/{context.bot.username}?start=consent"
                 notice = group_render.consent_notice(who.name, who.participant, link, message.message_id, t)
-                await self.post(context.bot, session.chat, session.thread, [notice], session)
+                self.sessions.queue(session, [to_payload(notice, session.id)])
+                self.shell.kick(context.bot, session.chat)
             return
         if not result.stored:
             return
         log.info("event=group_answer session=%d participant=%d", session.id, who.participant)
         if result.probe is not None:
             probe = group_render.probe(result.probe, who.participant, message.message_id, t)
-            await self.post(context.bot, chat, session.thread, [probe], session)
+            self.sessions.queue(session, [to_payload(probe, session.id)])
+            self.shell.kick(context.bot, session.chat)
         self._acknowledge(context, session)
 
     def _acknowledge(self, context, session: GroupSession) -> None:
@@ -327,7 +358,8 @@ class GroupHandlers:
         if session is None or session.status == "ended" or not session.control_message:
             return
         t = self.shell.translator(session.locale)
-        counter = group_render.control(session_id, self.sessions.current_count(session), t)
+        step = session.state.get("steps", 0)
+        counter = group_render.control(session_id, step, self.sessions.current_count(session), t)
         await self.shell.sender.edit(context.bot, session.chat, session.control_message, counter)
 
     async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -344,6 +376,9 @@ class GroupHandlers:
     async def poll_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         answer = update.poll_answer
         found = self.sessions.poll(answer.poll_id)
+        if found is None:
+            await self.shell.recorded()
+            found = self.sessions.poll(answer.poll_id)
         if found is None or answer.user is None:
             return
         session, poll = found

@@ -76,9 +76,13 @@ class Document:
 Outgoing = Union[Text, Poll, Photo, Document]
 
 
-def to_payload(message: Text) -> dict:
-    """A text message as JSON-ready data, for the outbox."""
-    payload: dict = {"text": message.text}
+def to_payload(message: Text | Poll, session: int | None = None) -> dict:
+    """A message as JSON-ready data, for the outbox; `session`: the group session it belongs to,
+    so that what is recorded of it after sending finds its session."""
+    payload: dict = _record_payload(message.record, session)
+    if isinstance(message, Poll):
+        return payload | {"poll": message.question, "options": list(message.options)}
+    payload["text"] = message.text
     if message.keyboard:
         payload["keyboard"] = [[[b.label, b.data, b.url] for b in row] for row in message.keyboard]
     for name in ("force_reply", "selective", "reply_to"):
@@ -87,7 +91,18 @@ def to_payload(message: Text) -> dict:
     return payload
 
 
-def from_payload(payload: dict) -> Text:
+def _record_payload(record: Record | None, session: int | None) -> dict:
+    if record is None:
+        return {}
+    fields = {k: v for k, v in vars(record).items() if v is not None}
+    return {"record": fields | ({"session": session} if session is not None else {})}
+
+
+def from_payload(payload: dict) -> Text | Poll:
+    record = payload.get("record")
+    meta = Record(**{k: v for k, v in record.items() if k != "session"}) if record else None
+    if "poll" in payload:
+        return Poll(payload["poll"], tuple(payload["options"]), meta)
     keyboard = tuple(tuple(Button(*b) for b in row) for row in payload.get("keyboard", ()))
     return Text(
         payload["text"],
@@ -95,4 +110,5 @@ def from_payload(payload: dict) -> Text:
         force_reply=payload.get("force_reply"),
         selective=payload.get("selective", False),
         reply_to=payload.get("reply_to"),
+        record=meta,
     )

@@ -95,7 +95,7 @@ class PerChatOrder(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int = 4096):
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._locks: dict[object, tuple[asyncio.Lock, int]] = {}
         """chat -> (its lock, how many updates hold or wait for it)."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
@@ -119,10 +119,19 @@ class PerChatOrder(BaseUpdateProcessor):
         self._locks.clear()
 
 
-def _order_key(update: object) -> int:
-    if isinstance(update, Update):
-        if update.effective_chat is not None:
-            return update.effective_chat.id
-        if update.effective_user is not None:
-            return update.effective_user.id
-    return 0
+def _order_key(update: object) -> object:
+    """One chat's updates in order; in a group, a member's answers form their own line, so they are
+    stored while the facilitator's Next waits on the group's rate limit."""
+    if not isinstance(update, Update):
+        return 0
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is not None:
+        answering = message is not None and message.reply_to_message is not None and not _is_command(message)
+        if chat.type in ("group", "supergroup") and answering and user is not None:
+            return (chat.id, user.id)
+        return chat.id
+    return user.id if user is not None else 0
+
+
+def _is_command(message) -> bool:
+    return bool(message.text and message.text.startswith("/"))

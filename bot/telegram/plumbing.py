@@ -3,6 +3,8 @@ adapter, refusing duplicates and floods, and turning a refused database write in
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sqlite3
 import time
@@ -14,6 +16,7 @@ from telegram import Bot, CallbackQuery, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from ..app.inbox import Pending
 from ..app.services import Services
 from ..config import Settings
 from ..content.prompts import Prompts
@@ -53,6 +56,15 @@ class Shell:
         """Button presses replayed from the inbox after a restart: not answered again."""
         self._delivered: set[int] = set()
         """Outbox items sent whose deletion the database refused (a read-only or full disk)."""
+        self._drains: dict[str, asyncio.Task] = {}
+        self._unrecorded = 0
+        self._recorded = asyncio.Event()
+        self._recorded.set()
+        self._again: set[str] = set()
+        self.on_sent: Callable[[str, dict, Any], None] | None = None
+        """Records a sent group message that later updates refer to (set by the group handlers)."""
+        self.on_finish: Callable[[Bot, int], Awaitable[None]] | None = None
+        """Ends a group session whose last stretch was posted (set by the group handlers)."""
         self.on_duplicate: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]] | None = None
         """Shows the current step again when an update that was handled arrives again."""
 
@@ -80,13 +92,12 @@ class Shell:
         await self.send(bot, who, [Text(self.t(who, key, **values), keyboard)])
 
     async def flush(self, bot: Bot, chat: str | None = None) -> int:
-        """Send what the outbox holds (for one chat, or all): a step's replies, committed with the
-        step. Each is deleted once sent, so a crash in between sends it again after the restart."""
+        """Send what the outbox holds (for one chat, or all), oldest first: replies committed with
+        their step. Each is deleted once sent, so a crash in between sends it again after the restart."""
         sent = 0
         for item in self.services.outbox.pending(chat):
             if item.id not in self._delivered:
-                message = from_payload(item.payload)
-                await self.sender.send_all(bot, item.chat, [message], item.thread, typing=sent == 0)
+                await self._deliver(bot, item, typing=sent == 0)
                 sent += 1
             try:
                 self.services.outbox.sent(item.id)
@@ -95,6 +106,54 @@ class Shell:
                 self._delivered.add(item.id)
                 log.warning("event=outbox_mark_failed error=%s", type(exc).__name__)
         return sent
+
+    async def _deliver(self, bot: Bot, item: Pending, typing: bool) -> None:
+        if "finish" in item.payload:
+            if self.on_finish is not None:
+                await self.on_finish(bot, item.payload["finish"])
+            return
+        message = from_payload(item.payload)
+        record = item.payload.get("record")
+        self._unrecorded += bool(record)
+        self._recorded.clear()
+        try:
+            sent = await self.sender.send_all(bot, item.chat, [message], item.thread, typing=typing and not record)
+            if sent and record and self.on_sent is not None:
+                self.on_sent(item.chat, record, sent[0][1])
+        finally:
+            self._unrecorded -= bool(record)
+            if not self._unrecorded:
+                self._recorded.set()
+
+    async def recorded(self, timeout: float = 10.0) -> None:
+        """Wait until every message on its way has been recorded: a reply or a vote can reach the bot
+        before the bot has heard back that the question or poll it answers was posted."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._recorded.wait(), timeout)
+
+    def kick(self, bot: Bot, chat: str) -> None:
+        """Drain a group's outbox in the background: posting waits on the group's rate limit (about
+        20 messages a minute), which must hold up neither members' replies nor other chats."""
+        task = self._drains.get(chat)
+        if task is not None and not task.done():
+            self._again.add(chat)
+            return
+        self._drains[chat] = asyncio.get_running_loop().create_task(self._drain(bot, chat))
+
+    async def _drain(self, bot: Bot, chat: str) -> None:
+        try:
+            while True:
+                self._again.discard(chat)
+                await self.flush(bot, chat)
+                if chat not in self._again:
+                    return
+        except Exception as exc:  # logged without content; the outbox keeps what was not sent
+            log.error("event=drain_failed error=%s", type(exc).__name__)
+
+    async def stop_drains(self) -> None:
+        for task in self._drains.values():
+            task.cancel()
+        self._drains.clear()
 
     async def answer(self, query: CallbackQuery, text: str | None = None, show_alert: bool = False) -> None:
         """Answer a button press, unless it was answered before a restart (its update replayed from

@@ -34,7 +34,9 @@ def at_first_question(sessions, mini):
     assert session.node == "before" and session.status == "active"
     session, outputs = sessions.next(session)
     question = next(o for o in outputs if isinstance(o, Question))
-    sessions.posted(session, 10, "question", node_id=question.node, question=question.text, move=question.move)
+    sessions.posted(
+        session.id, session.chat, 10, "question", node_id=question.node, question=question.text, move=question.move
+    )
     return session, sessions.asked_by("-100", 10)[1]
 
 
@@ -43,7 +45,16 @@ def test_a_thin_answer_is_stored_and_gets_the_follow_up_once(sessions, mini, sto
     ada = member(storage, "ada")
     first = sessions.answer(session, asked, ada, "yes", ("-100", 11))
     assert first.stored and first.probe is not None and first.probe.text == "Say more?"
-    sessions.posted(session, 12, "probe", node_id="q1", participant_id=ada, question="Say more?", move="clarification")
+    sessions.posted(
+        session.id,
+        session.chat,
+        12,
+        "probe",
+        node_id="q1",
+        participant_id=ada,
+        question="Say more?",
+        move="clarification",
+    )
     again = sessions.answer(session, asked, ada, "no", ("-100", 13))
     assert again.stored and again.probe is None, "the follow-up is asked once per member and question"
     _, probe = sessions.asked_by("-100", 12)
@@ -61,7 +72,16 @@ def test_a_thick_answer_gets_no_follow_up_and_others_cannot_answer_a_members_pro
     session, asked = at_first_question(sessions, mini)
     ada, bob = member(storage, "ada"), member(storage, "bob")
     assert sessions.answer(session, asked, ada, THICK, ("-100", 11)).probe is None
-    sessions.posted(session, 12, "probe", node_id="q1", participant_id=ada, question="Say more?", move="clarification")
+    sessions.posted(
+        session.id,
+        session.chat,
+        12,
+        "probe",
+        node_id="q1",
+        participant_id=ada,
+        question="Say more?",
+        move="clarification",
+    )
     _, probe = sessions.asked_by("-100", 12)
     assert not sessions.answer(session, probe, bob, THICK, ("-100", 13)).stored
     assert storage.runs.reflections(bob) == []
@@ -73,14 +93,23 @@ def test_without_consent_nothing_is_stored_and_the_notice_is_due_once(sessions, 
     result = sessions.answer(session, asked, cy, THICK, ("-100", 11))
     assert not result.stored and result.needs_consent
     assert sessions.consent_notice_due(session, cy)
-    sessions.posted(session, 12, "consent", participant_id=cy)
+    sessions.posted(session.id, session.chat, 12, "consent", participant_id=cy)
     assert not sessions.consent_notice_due(session, cy)
     assert storage.runs.reflections(cy) == [] and storage.runs.of(cy) == []
 
 
 def test_votes_latest_wins_retraction_removes_and_forged_options_are_refused(sessions, mini, storage):
     session, _ = sessions.start("-100", None, mini, None, started_by=1)
-    sessions.posted(session, 20, "poll", node_id="before", poll_id="p1", phase="before", question="Tests are useful.")
+    sessions.posted(
+        session.id,
+        session.chat,
+        20,
+        "poll",
+        node_id="before",
+        poll_id="p1",
+        phase="before",
+        question="Tests are useful.",
+    )
     found = sessions.poll("p1")
     assert found is not None
     _, poll = found
@@ -141,9 +170,9 @@ def test_questions_ask_for_a_reply_and_probes_only_of_one_member():
 
 
 def test_control_consent_picker_and_summary():
-    control = group_render.control(5, 3, t)
+    control = group_render.control(5, 0, 3, t)
     assert control.text == "group.control|count=3"
-    assert [(b.label, b.data) for b in control.keyboard[0]] == [("group.next", "g:n:5"), ("group.end", "g:e:5")]
+    assert [(b.label, b.data) for b in control.keyboard[0]] == [("group.next", "g:n:5:0"), ("group.end", "g:e:5")]
     notice = group_render.consent_notice("<Ann>", 9, "https://t.me/bot?start=consent", 77, t)
     assert "&lt;Ann&gt;" in notice.text and notice.keyboard[0][0].url.endswith("start=consent")
     text, photo = group_render.summary(2, {"q1": 2}, {"q1": "Q" * 100}, b"png", t)
