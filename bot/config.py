@@ -36,6 +36,8 @@ class Settings:
     webhook_url: str | None = None
     webhook_path: str = "telegram"
     webhook_secret: str | None = field(default=None, repr=False)
+    webhook_max_bytes: int = 1024 * 1024
+    """Larger webhook bodies are refused before they are read (ELENCHUS_WEBHOOK_MAX_BYTES)."""
     listen: str = "127.0.0.1"
     port: int = 8443
     retention_days: int = 365
@@ -66,6 +68,7 @@ class Settings:
             webhook_url=env.get("ELENCHUS_WEBHOOK_URL") or None,
             webhook_path=env.get("ELENCHUS_WEBHOOK_PATH") or "telegram",
             webhook_secret=env.get("ELENCHUS_WEBHOOK_SECRET") or None,
+            webhook_max_bytes=_positive(env, "ELENCHUS_WEBHOOK_MAX_BYTES", 1024 * 1024),
             listen=env.get("ELENCHUS_LISTEN") or "127.0.0.1",
             port=_int(env, "ELENCHUS_PORT", 8443),
             retention_days=_int(env, "ELENCHUS_RETENTION_DAYS", 365),
@@ -96,3 +99,10 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SystemExit(f"elenchus: {name} must be a whole number, not {raw!r}.") from None
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SystemExit(f"elenchus: {name} must be at least 1, not {value}.")
+    return value

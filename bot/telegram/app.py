@@ -167,6 +167,9 @@ def run(settings: Settings, services: Services, prompts: Prompts) -> None:
     application = build_application(settings, services, prompts)
     allowed = Update.ALL_TYPES
     if settings.webhook_url:
+        from .webhook import LimitedUpdater  # PTB's webhook server reads a whole body before it checks anything
+
+        application.updater = LimitedUpdater(application.bot, application.update_queue, settings.webhook_max_bytes)
         path = settings.webhook_path.strip("/")
         application.run_webhook(
             listen=settings.listen,
