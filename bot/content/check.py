@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..engine.model import Source
-from .limits import MAX_LABEL, MAX_MESSAGE, MAX_NODE_ID_BYTES
+from .limits import MAX_LABEL, MAX_MESSAGE, MAX_NODE_ID_BYTES, telegram_length
 from .report import Report, did_you_mean
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
@@ -174,11 +174,11 @@ def _texts(data: dict) -> Iterator[tuple[list[Any], str, str]]:
 
 def _check_texts(report: Report, data: dict) -> None:
     for path, _, text in _texts(data):
-        if len(text) > MAX_MESSAGE:
+        if (size := telegram_length(text)) > MAX_MESSAGE:
             report.add(
                 path,
-                f"this text has {len(text)} characters; a Telegram message holds at most "
-                f"{MAX_MESSAGE}. Shorten it or split it into two `say` nodes.",
+                f"this text has {size} characters as Telegram counts them (an emoji counts 2 or more); "
+                f"a Telegram message holds at most {MAX_MESSAGE}. Shorten it or split it into two `say` nodes.",
             )
         if "label" in path and len(text) > MAX_LABEL:
             report.add(

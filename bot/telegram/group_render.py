@@ -14,13 +14,13 @@ from ..content.keys import PHASE_KEYS, STANCE_KEYS, cite_names
 from ..engine import Buttons, Dialogue, Finished, Message, Output, Progress, Question, StanceQuestion
 from ..engine.step import localize
 from .messages import Button, Outgoing, Photo, Poll, Record, Text
-from .render import esc, progress_line
+from .render import clip, esc, plain, progress_line
 
 Translate = Callable[..., str]
 PLACEHOLDER_MAX = 64
-"""Telegram's limit for the input field placeholder of a ForceReply."""
+"""Telegram's limit for the input field placeholder of a ForceReply (counted in UTF-16 units, to be safe)."""
 QUESTION_SHOWN = 80
-"""Characters of a question shown in the summary."""
+"""UTF-16 units of a question shown in the summary (an emoji counts 2)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def stretch(outputs: Iterable[Output], t: Translate) -> Stretch:
 def question(output: Question, t: Translate, progress: str = "") -> Text:
     return Text(
         f"{progress}{esc(output.text)}\n\n<i>{esc(t('group.reply_hint'))}</i>",
-        force_reply=t("group.placeholder")[:PLACEHOLDER_MAX],
+        force_reply=clip(t("group.placeholder"), PLACEHOLDER_MAX),
         record=Record("question", output.node, question=output.text, move=output.move),
     )
 
@@ -71,7 +71,7 @@ def probe(output: Question, participant: int, reply_to: int, t: Translate) -> Te
     """A member's follow-up, asked of them alone as a reply to their answer."""
     return Text(
         esc(output.text),
-        force_reply=t("group.placeholder")[:PLACEHOLDER_MAX],
+        force_reply=clip(t("group.placeholder"), PLACEHOLDER_MAX),
         selective=True,
         reply_to=reply_to,
         record=Record("probe", output.node, question=output.text, move=output.move, participant=participant),
@@ -96,7 +96,7 @@ def control(session_id: int, step: int, count: int, t: Translate) -> Text:
 
 
 def picker(dialogues: Iterable[Dialogue], locale: str, t: Translate) -> Text:
-    rows = tuple((Button(localize(d.title, locale)[:60], f"g:d:{d.id}"),) for d in dialogues)
+    rows = tuple((Button(clip(localize(d.title, locale), 60), f"g:d:{d.id}"),) for d in dialogues)
     return Text(esc(t("group.pick_dialogue")), rows)
 
 
@@ -105,7 +105,7 @@ def summary(
 ) -> list[Outgoing]:
     lines = [t("group.summary", members=members)]
     for node, count in answers.items():
-        shown = questions[node]
-        lines.append(f"• {shown[:QUESTION_SHOWN]}{'…' if len(shown) > QUESTION_SHOWN else ''}: {count}")
+        shown = clip(questions[node], QUESTION_SHOWN)
+        lines.append(f"• {shown}{'…' if shown != questions[node] else ''}: {count}")
     lines.append(t("group.portfolio_hint"))
-    return [Text(esc("\n".join(lines))), Photo(chart, "stances.png", t("group.chart_caption"))]
+    return [*plain("\n".join(lines)), Photo(chart, "stances.png", t("group.chart_caption"))]

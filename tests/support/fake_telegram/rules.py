@@ -2,7 +2,7 @@
 
 Length limits are read from the spec's own descriptions ("1-4096 characters after entities
 parsing", "1-64 bytes"), so they follow api.json; texts with a parse mode are measured after
-parsing, as Telegram does. The rest are rules the descriptions state in prose: one action per
+parsing and in UTF-16 code units, as Telegram does. The rest are rules the descriptions state in prose: one action per
 inline button, command names, the parse modes that exist.
 """
 
@@ -92,11 +92,25 @@ def _check_length(
     low, high, unit = int(match.group(1)), int(match.group(2)), match.group(3)
     if mode_field:  # message-like text: Telegram strips surrounding whitespace first
         visible = visible.strip()
-    size = len(visible.encode("utf-8")) if unit == "bytes" else len(visible)
+    size, counted = _size(visible, unit, utf16=bool(mode_field))
     if not low <= size <= high:
         after = " after entities parsing" if parse_mode else ""
-        errors.append(f"'{where}': must be {low}-{high} {unit}{after}, got {size}")
+        errors.append(f"'{where}': must be {low}-{high} {unit}{after}, got {size}{counted}")
     return errors
+
+
+def _size(visible: str, unit: str, utf16: bool) -> tuple[int, str]:
+    """The size of a text in the spec's unit, and how it was counted (for the error message).
+
+    A text that may carry entities (it has a parse mode) is measured as Telegram measures it: in
+    UTF-16 code units, the unit of entity offsets, so an emoji outside the BMP counts 2. Other
+    "characters" limits count code points.
+    """
+    if unit == "bytes":
+        return len(visible.encode("utf-8")), ""
+    if utf16:
+        return utf16_len(visible), " (UTF-16 code units)"
+    return len(visible), ""
 
 
 def _check_entities(defs: dict[str, dict], values: dict[str, Any], name: str, visible: str) -> list[str]:
