@@ -15,7 +15,7 @@ from ..config import Settings
 from ..content.prompts import Prompts
 from .facilitators import FacilitatorHandlers
 from .groups import GroupHandlers
-from .inbox import InboxRequest
+from .inbox import InboxGate, InboxRequest
 from .pacing import PerChatOrder, RetryingRateLimiter
 from .participant import ParticipantHandlers
 from .plumbing import Shell
@@ -169,7 +169,10 @@ def run(settings: Settings, services: Services, prompts: Prompts) -> None:
     if settings.webhook_url:
         from .webhook import LimitedUpdater  # PTB's webhook server reads a whole body before it checks anything
 
-        application.updater = LimitedUpdater(application.bot, application.update_queue, settings.webhook_max_bytes)
+        gate = InboxGate(services.inbox)
+        application.updater = LimitedUpdater(
+            application.bot, application.update_queue, settings.webhook_max_bytes, gate
+        )
         path = settings.webhook_path.strip("/")
         application.run_webhook(
             listen=settings.listen,

@@ -1,5 +1,6 @@
 """The durable inbox on the polling side: every update is stored before Telegram is told it
-arrived, and an update that cannot be parsed is set aside instead of wedging the bot.
+arrived (polling: before the next offset; webhook: before the 200, see webhook.py), and an update
+that cannot be parsed is set aside instead of wedging the bot.
 
 python-telegram-bot confirms updates by asking for the next offset as soon as a batch is queued,
 before it is handled. This request class sees each getUpdates answer first: it writes new updates
@@ -29,7 +30,7 @@ class InboxRequest(HTTPXRequest):
 
     def __init__(self, inbox: Inbox, **kwargs: Any):
         super().__init__(**kwargs)
-        self.inbox = inbox
+        self.gate = InboxGate(inbox)
 
     def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
         try:
@@ -38,8 +39,15 @@ class InboxRequest(HTTPXRequest):
             log.error("event=invalid_json_from_telegram bytes=%d", len(payload))
             raise TelegramError("Invalid server response") from exc
         if isinstance(data, dict) and data.get("ok") and isinstance(data.get("result"), list):
-            data["result"] = [u for u in (self.take(raw) for raw in data["result"]) if u is not None]
+            data["result"] = [u for u in (self.gate.take(raw) for raw in data["result"]) if u is not None]
         return data
+
+
+class InboxGate:
+    """Between Telegram and the application, for polling and for the webhook alike."""
+
+    def __init__(self, inbox: Inbox):
+        self.inbox = inbox
 
     def take(self, raw: Any) -> dict[str, Any] | None:
         """What the application gets for one update of the batch."""

@@ -34,8 +34,6 @@ MAX_TEXT = MAX_MESSAGE
 """UTF-16 units in one message (visible_length)."""
 PIECE = MAX_TEXT - 200
 """UTF-16 units of one piece of a participant's long answer, leaving room for the question above it."""
-LONG_TEXT = 280
-"""A batch with a text this long gets a typing indicator first."""
 
 Translate = Callable[..., str]
 

@@ -28,6 +28,8 @@ from telegram.ext import ExtBot, Updater
 from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPHeaders
 
+from .inbox import InboxGate
+
 log = logging.getLogger("elenchus.telegram")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -61,7 +63,11 @@ class WebhookHandler(tornado.web.RequestHandler):
 
     SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]
 
-    def initialize(self, bot: Bot, update_queue: asyncio.Queue, secret: str, max_bytes: int) -> None:
+    def initialize(
+        self, bot: Bot, update_queue: asyncio.Queue, secret: str, max_bytes: int, gate: InboxGate | None = None
+    ) -> None:
+        self.gate = gate
+        """The durable inbox: the update is stored before the 200 tells Telegram it arrived."""
         self.bot = bot
         self.update_queue = update_queue
         self.secret = secret
@@ -81,7 +87,9 @@ class WebhookHandler(tornado.web.RequestHandler):
 
     async def post(self) -> None:
         try:
-            update = Update.de_json(json.loads(self.chunks), self.bot)
+            raw = json.loads(self.chunks)
+            taken = self.gate.take(raw) if self.gate is not None else raw
+            update = Update.de_json(taken, self.bot) if taken and set(taken) != {"update_id"} else None
         except Exception as exc:  # whatever the body was, it is not an update: say so, log no data
             log.warning("event=webhook_bad_update error=%s", type(exc).__name__)
             raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST) from None
@@ -98,8 +106,16 @@ class WebhookHandler(tornado.web.RequestHandler):
 class WebhookApp(tornado.web.Application):
     """The one route of the webhook, and no access log (it would show callers' addresses)."""
 
-    def __init__(self, path: str, bot: Bot, update_queue: asyncio.Queue, secret: str, max_bytes: int):
-        shared = {"bot": bot, "update_queue": update_queue, "secret": secret, "max_bytes": max_bytes}
+    def __init__(
+        self,
+        path: str,
+        bot: Bot,
+        update_queue: asyncio.Queue,
+        secret: str,
+        max_bytes: int,
+        gate: InboxGate | None = None,
+    ):
+        shared = {"bot": bot, "update_queue": update_queue, "secret": secret, "max_bytes": max_bytes, "gate": gate}
         super().__init__([(rf"{path}/?", WebhookHandler, shared)])
 
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
@@ -136,9 +152,10 @@ class LimitedUpdater(Updater):
     """python-telegram-bot's Updater, serving its webhook with WebhookServer (behind a proxy
     that terminates HTTPS: no certificate, key or unix socket of its own)."""
 
-    def __init__(self, bot: Bot, update_queue: asyncio.Queue, max_bytes: int):
+    def __init__(self, bot: Bot, update_queue: asyncio.Queue, max_bytes: int, gate: InboxGate | None = None):
         super().__init__(bot=bot, update_queue=update_queue)
         self.max_bytes = max_bytes
+        self.gate = gate
 
     async def _start_webhook(  # type: ignore[override]
         self,
@@ -163,7 +180,7 @@ class LimitedUpdater(Updater):
         if not secret_token:
             raise RuntimeError("the webhook needs a secret token")
         path = "/" + url_path.lstrip("/")
-        app = WebhookApp(path, self.bot, self.update_queue, secret_token, self.max_bytes)
+        app = WebhookApp(path, self.bot, self.update_queue, secret_token, self.max_bytes, self.gate)
         self._httpd = WebhookServer(listen, port, app, self.max_bytes)  # type: ignore[assignment]
         await self._bootstrap(
             max_retries=bootstrap_retries,
