@@ -24,6 +24,8 @@ from ..engine import (
     member_answer,
     stance_vote,
 )
+from ..engine.model import Ask
+from ..engine.step import ask_text
 from ..reports.overview import Overview, overview
 from ..storage import Storage
 from ..storage.rows import GroupMessage, GroupSession
@@ -152,6 +154,24 @@ class GroupSessions:
             return None
         session = self.storage.groups.get(asked.session_id)
         return (session, asked) if session is not None else None
+
+    def adopt(
+        self, chat: str, thread: int | None, message_id: int, shown: str
+    ) -> tuple[GroupSession, GroupMessage] | None:
+        """A reply to a message of the bot that was never recorded (the bot died between posting it
+        and writing it down, so it may be one of two copies): if it shows the open session's current
+        question, it is recorded now and the reply counts."""
+        session = self.storage.groups.open_in(chat, thread)
+        if session is None:
+            return None
+        node = self.dialogue(session).nodes.get(session.node)
+        if not isinstance(node, Ask):
+            return None
+        question = ask_text(RunState.from_dict(session.state), node)
+        if question not in shown:
+            return None
+        self.posted(session.id, chat, message_id, "question", node_id=node.id, question=question, move=node.move)
+        return self.asked_by(chat, message_id)
 
     def poll(self, poll_id: str) -> tuple[GroupSession, GroupMessage] | None:
         poll = self.storage.groups.poll(poll_id)

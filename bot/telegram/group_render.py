@@ -92,7 +92,7 @@ def control(session_id: int, step: int, count: int, t: Translate) -> Text:
     names the step it moves on from, so a second press (or an old button) cannot skip a step."""
     next_data, end_data = f"g:n:{session_id}:{step}", f"g:e:{session_id}"
     keyboard = ((Button(t("group.next"), next_data), Button(t("group.end"), end_data)),)
-    return Text(esc(t("group.control", count=count)), keyboard, record=Record("control"))
+    return Text(esc(t("group.control", count=count)), keyboard, record=Record("control", step=step))
 
 
 def picker(dialogues: Iterable[Dialogue], locale: str, t: Translate) -> Text:

@@ -51,6 +51,7 @@ class GroupHandlers:
     def register(self, app: Application) -> None:
         self.shell.on_sent = self.recorded
         self.shell.on_finish = self.finish_posted
+        self.shell.outdated = self.outdated
         app.add_handlers(
             [
                 CommandHandler("session", self.start_session, filters=GROUPS),
@@ -104,12 +105,28 @@ class GroupHandlers:
         if session_id is None:
             return
         if record["kind"] == "control":
-            self.sessions.set_control(session_id, sent.message_id)
+            if self.outdated(record):  # the group moved on while it was being posted: take its buttons off
+                asyncio.get_running_loop().create_task(
+                    self.shell.sender.strip_buttons(sent.get_bot(), chat, sent.message_id)
+                )
+            else:
+                self.sessions.set_control(session_id, sent.message_id)
+                session = self.sessions.get(session_id)
+                if session is not None and self.sessions.current_count(session):
+                    self._count_later(sent.get_bot(), session_id)  # answers came while it was on its way
             return
         poll_id = sent.poll.id if record["kind"] == "poll" and sent.poll else None
         values = {k: record.get(k) for k in ("question", "move", "phase")}
         values |= {"node_id": record.get("node"), "participant_id": record.get("participant"), "poll_id": poll_id}
         self.sessions.posted(session_id, chat, sent.message_id, record["kind"], **values)
+
+    def outdated(self, record: dict) -> bool:
+        """A control message left in the outbox by a crash, for a step the group has moved past (or a
+        session that ended): posting it would offer a Next that no longer applies."""
+        if record.get("kind") != "control" or record.get("session") is None:
+            return False
+        session = self.sessions.get(record["session"])
+        return session is None or session.status == "ended" or record.get("step") != session.state.get("steps", 0)
 
     def render_stretch(self, intro: str | None = None):
         """How a stretch of the session is posted: its messages, then the control message (or the
@@ -317,10 +334,14 @@ class GroupHandlers:
     async def reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         chat = str(update.effective_chat.id)
-        found = self.sessions.asked_by(chat, message.reply_to_message.message_id)
+        asked = message.reply_to_message
+        found = self.sessions.asked_by(chat, asked.message_id)
         if found is None:
             await self.shell.recorded()
-            found = self.sessions.asked_by(chat, message.reply_to_message.message_id)
+            found = self.sessions.asked_by(chat, asked.message_id)
+        if found is None and asked.from_user is not None and asked.from_user.id == context.bot.id:
+            thread = message.message_thread_id if message.is_topic_message else None
+            found = self.sessions.adopt(chat, thread, asked.message_id, asked.text or "")
         if found is None:
             return
         session, asked = found
@@ -347,20 +368,23 @@ class GroupHandlers:
         self._acknowledge(context, session)
 
     def _acknowledge(self, context, session: GroupSession) -> None:
-        """Count answers in the control message, at most once every ack_seconds (not one reply each)."""
-        if session.id in self._acks and not self._acks[session.id].done():
-            return
-        self._acks[session.id] = asyncio.get_running_loop().create_task(self._ack_later(context, session.id))
+        self._count_later(context.bot, session.id)
 
-    async def _ack_later(self, context, session_id: int) -> None:
+    def _count_later(self, bot: Bot, session_id: int) -> None:
+        """Count answers in the control message, at most once every ack_seconds (not one reply each)."""
+        if session_id in self._acks and not self._acks[session_id].done():
+            return
+        self._acks[session_id] = asyncio.get_running_loop().create_task(self._ack_later(bot, session_id))
+
+    async def _ack_later(self, bot: Bot, session_id: int) -> None:
         await asyncio.sleep(self.ack_seconds)
         session = self.sessions.get(session_id)
         if session is None or session.status == "ended" or not session.control_message:
-            return
+            return  # a control message still on its way counts the answers once it is posted
         t = self.shell.translator(session.locale)
         step = session.state.get("steps", 0)
         counter = group_render.control(session_id, step, self.sessions.current_count(session), t)
-        await self.shell.sender.edit(context.bot, session.chat, session.control_message, counter)
+        await self.shell.sender.edit(bot, session.chat, session.control_message, counter)
 
     async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

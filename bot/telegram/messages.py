@@ -37,6 +37,8 @@ class Record:
     move: str | None = None
     phase: str | None = None
     participant: int | None = None
+    step: int | None = None
+    """For a control message: the step whose Next button it carries."""
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ class Shell:
         self._again: set[str] = set()
         self.on_sent: Callable[[str, dict, Any], None] | None = None
         """Records a sent group message that later updates refer to (set by the group handlers)."""
+        self.outdated: Callable[[dict], bool] | None = None
+        """Whether a queued message belongs to a step the group has left (set by the group handlers)."""
         self.on_finish: Callable[[Bot, int], Awaitable[None]] | None = None
         """Ends a group session whose last stretch was posted (set by the group handlers)."""
         self.on_duplicate: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]] | None = None
@@ -114,6 +116,8 @@ class Shell:
             return
         message = from_payload(item.payload)
         record = item.payload.get("record")
+        if record and self.outdated is not None and self.outdated(record):
+            return
         self._unrecorded += bool(record)
         self._recorded.clear()
         try:
