@@ -241,9 +241,16 @@ class Dialogues:
         )
 
     def edit_answer(self, participant_id: int, chat: str, message_id: int, answer: str) -> bool:
-        """An answer was edited where it was written: update the reflection, keep the old version."""
+        """An answer was edited where it was written (private or group): update the reflection,
+        keep the old version. Stored?
+
+        Only with consent now: after a withdrawal nothing new is kept, an edit included, so the
+        answer stays as it was kept (until /forget) and the edited text is stored nowhere.
+        """
+        if not answer.strip() or not self.storage.participants.has_consent(participant_id):
+            return False
         row = self.storage.runs.reflection_by_message(participant_id, chat, message_id)
-        if row is None or not answer.strip():
+        if row is None:
             return False
         run = self.storage.runs.get(row.run_id)
         assert run is not None

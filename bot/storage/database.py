@@ -3,14 +3,20 @@
 One connection per process, in autocommit mode; a write that belongs to one step is wrapped in
 `transaction()` (BEGIN IMMEDIATE ... COMMIT), so a crash leaves either the whole step or none of
 it. WAL mode lets readers (exports, Datasette) work while the bot writes.
+
+Erasure has to reach the bytes on disk, not only the rows: `secure_delete` makes SQLite overwrite
+deleted content (cells, free pages, overflow pages) with zeros, whatever the build's default, and
+`checkpoint()` copies the write-ahead log into the database file and truncates it, since the log
+still holds every earlier version of the pages it has seen.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +24,29 @@ from ..clock import utc_now
 from .schema import migrate
 
 Row = TypeVar("Row")
+
+BUSY_TIMEOUT_MS = 5000
+"""How long a statement waits for another connection's lock before it fails."""
+CHECKPOINT_WAIT_MS = 1000
+"""How long one checkpoint attempt waits for readers; the bot's event loop waits with it."""
+CHECKPOINT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The result row of `PRAGMA wal_checkpoint(TRUNCATE)`."""
+
+    busy: bool
+    """A reader or writer kept it from finishing (after waiting CHECKPOINT_WAIT_MS)."""
+    log_frames: int
+    """Frames left in the write-ahead log: 0 once it is truncated, -1 without one (:memory:)."""
+    checkpointed: int
+    attempts: int = 1
+
+    @property
+    def truncated(self) -> bool:
+        """No frame of the log is left on disk: nothing deleted survives in it."""
+        return not self.busy and self.log_frames <= 0
 
 
 def columns(cls: type, alias: str = "") -> str:
@@ -33,8 +62,9 @@ class Database:
         self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         if self.path != ":memory:":
             self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA secure_delete = ON")
         self.conn.execute("PRAGMA foreign_keys = ON")
-        self.conn.execute("PRAGMA busy_timeout = 5000")
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         migrate(self.conn, self.path)
 
     @property
@@ -55,6 +85,33 @@ class Database:
                 self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    def checkpoint(self) -> Checkpoint:
+        """Copy the write-ahead log into the database file and truncate it to zero bytes.
+
+        A reader in a transaction (Datasette, a sqlite3 shell, an export in progress) may still
+        need the old frames, so the checkpoint waits up to CHECKPOINT_WAIT_MS for it, and tries
+        CHECKPOINT_ATTEMPTS times; the result says whether it got through. Not inside a
+        transaction: the caller checkpoints after committing.
+        """
+        self.conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        try:
+            result = self._checkpoint_once(1)
+            for attempt in range(2, CHECKPOINT_ATTEMPTS + 1):
+                if result.truncated:
+                    break
+                time.sleep(0.01 * attempt)  # another connection's checkpoint fails at once, not after a wait
+                result = self._checkpoint_once(attempt)
+            return result
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+    def _checkpoint_once(self, attempt: int) -> Checkpoint:
+        try:
+            busy, frames, done = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError:  # this connection still has a statement open
+            return Checkpoint(True, -1, -1, attempt)
+        return Checkpoint(bool(busy), frames, done, attempt)
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, args)

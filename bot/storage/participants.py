@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from .database import Database, columns
+from .database import Checkpoint, Database, columns
 from .rows import Consent, Participant, PersonalData, Reflection, Role, Run, Stance
 
 ERASED_TABLES = ("reflections", "stances", "runs", "consents")
@@ -106,8 +106,13 @@ class Participants:
             facilitating=roles("facilitators"),
         )
 
-    def forget(self, participant_id: int) -> dict[str, int]:
-        """Delete everything stored about a participant; returns what was deleted, per table."""
+    def forget(self, participant_id: int, *, scrub: bool = True) -> dict[str, int]:
+        """Delete everything stored about a participant; returns what was deleted, per table.
+
+        With `scrub` (the default), the write-ahead log is checkpointed and truncated afterwards,
+        so no copy of the deleted rows is left on disk (see `scrub`); a batch of erasures passes
+        False and scrubs once at the end.
+        """
         counts = {}
         with self.db.transaction():
             for table in ERASED_TABLES:
@@ -116,7 +121,19 @@ class Participants:
             for table in ("memberships", "facilitators", "group_messages"):
                 self.db.execute(f"delete from {table} where participant_id = ?", [participant_id])
             self.db.execute("delete from participants where id = ?", [participant_id])
+        if scrub:
+            self.scrub()
         return counts
+
+    def scrub(self) -> Checkpoint:
+        """After deleting: leave no copy of deleted rows in the write-ahead log.
+
+        `secure_delete` (set on every connection) has already zeroed them in the pages the log
+        holds; the checkpoint writes those pages into the database file and truncates the log,
+        which still held the earlier versions. `truncated` is False when a reader kept it from
+        finishing; the copies then stay in the log until a later scrub gets through.
+        """
+        return self.db.checkpoint()
 
     def inactive(self, days: int, now: datetime | None = None) -> list[int]:
         """Participants whose last activity is older than `days`.

@@ -231,6 +231,9 @@ class ParticipantHandlers:
         if changed is FAILED:
             await self.say(context, who, "chat.save_failed")
             return
+        if not changed and not who.consents:
+            await self.say(context, who, "chat.edit_not_kept")
+            return
         await self.say(context, who, "chat.edited" if changed else "chat.edit_ignored")
 
     # ---- buttons --------------------------------------------------------------------------
