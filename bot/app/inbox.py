@@ -9,6 +9,7 @@ from typing import Any
 
 from ..storage import Storage
 from ..storage.outbox import Pending
+from ..storage.participants import SENDER_PATHS
 
 
 class Inbox:
@@ -23,8 +24,15 @@ class Inbox:
         """'handled', 'pending', 'unparseable', or None for a new update."""
         return self.storage.updates.known(update_id)
 
-    def receive(self, update_id: int, payload: dict[str, Any]) -> None:
+    def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
+        """Keep an update until it is handled; only of a sender who agreed to keep what they write
+        (anyone else's update is handled from memory, so a crash in between loses it). Kept?"""
+        sender = _sender(payload)
+        participant = self.storage.participants.find("telegram", str(sender)) if sender is not None else None
+        if participant is None or not self.storage.participants.has_consent(participant.id):
+            return False
         self.storage.updates.receive(update_id, payload)
+        return True
 
     def reject(self, update_id: int, shape: str, error: str) -> None:
         self.storage.updates.reject(update_id, shape, error)
@@ -48,3 +56,13 @@ class Outbox:
 
     def sent(self, item_id: int) -> None:
         self.storage.outbox.sent(item_id)
+
+
+def _sender(payload: dict[str, Any]) -> int | None:
+    for path in SENDER_PATHS:
+        value: Any = payload
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, int):
+            return value
+    return None

@@ -11,6 +11,16 @@ ERASED_TABLES = ("reflections", "stances", "runs", "consents")
 """Tables whose rows are counted back to the participant when they are forgotten."""
 
 
+SENDER_PATHS = (
+    "message.from.id",
+    "edited_message.from.id",
+    "callback_query.from.id",
+    "poll_answer.user.id",
+    "my_chat_member.from.id",
+)
+"""Where an update names its sender, for erasing the updates of someone who is forgotten."""
+
+
 class Participants:
     def __init__(self, db: Database):
         self.db = db
@@ -120,10 +130,21 @@ class Participants:
                 self.db.execute(f"delete from {table} where participant_id = ?", [participant_id])
             for table in ("memberships", "facilitators", "group_messages"):
                 self.db.execute(f"delete from {table} where participant_id = ?", [participant_id])
+            self._forget_in_transit(participant_id)
             self.db.execute("delete from participants where id = ?", [participant_id])
         if scrub:
             self.scrub()
         return counts
+
+    def _forget_in_transit(self, participant_id: int) -> None:
+        """Replies still owed to them (their private chat's outbox) and updates of theirs not yet
+        handled (the inbox, which holds message texts until then)."""
+        row = self.get(participant_id)
+        if row is None or row.platform != "telegram" or not row.external_id.lstrip("-").isdigit():
+            return
+        self.db.execute("delete from outbox where chat = ?", [row.external_id])
+        senders = " or ".join(f"json_extract(payload, '$.{path}') = ?" for path in SENDER_PATHS)
+        self.db.execute(f"delete from inbox where {senders}", [int(row.external_id)] * len(SENDER_PATHS))
 
     def scrub(self) -> Checkpoint:
         """After deleting: leave no copy of deleted rows in the write-ahead log.
