@@ -13,7 +13,7 @@ import asyncio
 import logging
 
 from telegram import Bot, Update
-from telegram.constants import ChatMemberStatus
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -29,7 +29,7 @@ from telegram.ext import (
 from ..app.group_sessions import GroupSession
 from ..engine.step import localize
 from ..reports import chart
-from . import group_render
+from . import callbacks, group_render
 from .messages import Outgoing, Text
 from .plumbing import PLATFORM, Shell, Who
 from .render import esc
@@ -37,7 +37,8 @@ from .sender import quietly
 
 log = logging.getLogger("elenchus.telegram")
 
-GROUPS = filters.ChatType.GROUPS
+GROUPS = filters.ChatType.GROUPS & filters.USER
+"""Group messages from someone: the spec lets a message come without a sender."""
 STEERING = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
@@ -185,6 +186,10 @@ class GroupHandlers:
 
     async def pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
+        chat = update.effective_chat
+        if chat is None or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):  # e.g. an inline message's
+            await quietly(query.answer())
+            return
         who = self.shell.who(update)
         parts = (query.data or "").split(":")
         if parts[1:2] == ["d"] and len(parts) == 3:
@@ -195,8 +200,8 @@ class GroupHandlers:
             if self.services.dialogues.dialogue(parts[2]) is not None:
                 await self._open(update, context, who, parts[2], None)
             return
-        session_id = parts[2] if len(parts) == 3 and parts[2].isdigit() and len(parts[2]) < 19 else None
-        session = self.sessions.get(int(session_id)) if session_id else None
+        session_id = callbacks.number(parts[2]) if len(parts) == 3 else None
+        session = self.sessions.get(session_id) if session_id is not None else None
         if session is None or session.chat != str(update.effective_chat.id) or session.status == "ended":
             await quietly(query.answer(self.shell.t(who, "chat.stale")))
             return
