@@ -16,6 +16,8 @@ LONGEST_RUN_ID = 10**12 - 1
 """Check sizes against a run id this large, so the limit holds for years of runs."""
 
 KINDS = {"c": "choice", "s": "stance"}
+MAX_NUMBER = 2**63 - 1
+"""SQLite integers are 64-bit signed: a larger id in forged data cannot name a row."""
 
 
 def choice(run: int, node: str, option: int) -> str:
@@ -31,10 +33,19 @@ def parse(data: str) -> Press | None:
     parts = data.split(":")
     if len(parts) != 4 or parts[0] not in KINDS:
         return None
-    kind, run, node, value = parts
-    if not (run.isdigit() and value.isdigit() and node):
+    kind, run_text, node, value_text = parts
+    run, value = number(run_text), number(value_text)
+    if run is None or value is None or not node:
         return None
-    return Press(KINDS[kind], int(run), node, int(value))
+    return Press(KINDS[kind], run, node, value)
+
+
+def number(text: str) -> int | None:
+    """A run, session or cohort id, or an option, as we write them: ASCII digits that fit in 63
+    bits. None for anything else ("²" is a digit to str.isdigit but not to int)."""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_NUMBER:
+        return None
+    return int(text)
 
 
 def fits(data: str) -> bool:

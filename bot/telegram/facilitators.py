@@ -18,13 +18,15 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from ..app import exporting
 from ..app.cohorts import Cohort, deep_link
 from ..clock import utc_now
+from . import callbacks
 from .messages import Document, Photo, buttons
 from .plumbing import Shell, Who
 from .render import esc, plain
 
 log = logging.getLogger("elenchus.telegram")
 
-PRIVATE = filters.ChatType.PRIVATE
+PRIVATE = filters.ChatType.PRIVATE & filters.USER
+"""Private messages from someone: the spec lets a message come without a sender."""
 FORMAT_LABELS = {"csv": "CSV", "json": "JSON", "xapi": "xAPI", "zip": "Portfolios (zip)"}
 FILTER = re.compile(r"(dialogue|since)=(\S+)")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -177,7 +179,7 @@ class FacilitatorHandlers:
             return
         who = self.shell.who(update)
         parts = (query.data or "").split(":")
-        cohort_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() and len(parts[1]) < 19 else None
+        cohort_id = callbacks.number(parts[1]) if len(parts) > 1 else None
         cohort = self.cohorts.get_visible(who.participant, cohort_id) if cohort_id is not None else None
         if cohort is None:
             await self.shell.answer(query, self.shell.t(who, "staff.not_yours"))

@@ -13,7 +13,7 @@ import asyncio
 import logging
 
 from telegram import Bot, Update
-from telegram.constants import ChatMemberStatus
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -29,14 +29,15 @@ from telegram.ext import (
 from ..app.group_sessions import GroupSession
 from ..engine.step import localize
 from ..reports import chart
-from . import group_render
+from . import callbacks, group_render
 from .messages import Outgoing, Text, to_payload
 from .plumbing import PLATFORM, Shell, Who
 from .render import esc
 
 log = logging.getLogger("elenchus.telegram")
 
-GROUPS = filters.ChatType.GROUPS
+GROUPS = filters.ChatType.GROUPS & filters.USER
+"""Group messages from someone: the spec lets a message come without a sender."""
 STEERING = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
@@ -209,6 +210,10 @@ class GroupHandlers:
 
     async def pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
+        chat = update.effective_chat
+        if chat is None or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):  # e.g. an inline message's
+            await self.shell.answer(query)
+            return
         who = self.shell.who(update)
         parts = (query.data or "").split(":")
         if parts[1:2] == ["d"] and len(parts) == 3:
@@ -219,9 +224,10 @@ class GroupHandlers:
             if self.services.dialogues.dialogue(parts[2]) is not None:
                 await self._open(update, context, who, parts[2], None)
             return
-        numbers = [p for p in parts[2:4] if p.isdigit() and len(p) < 19]
-        session = self.sessions.get(int(numbers[0])) if len(numbers) == len(parts) - 2 and numbers else None
-        step = int(numbers[1]) if len(numbers) == 2 else None
+        numbers = [callbacks.number(p) for p in parts[2:4]]
+        valid = len(parts) in (3, 4) and None not in numbers
+        session = self.sessions.get(numbers[0]) if valid else None
+        step = numbers[1] if valid and len(numbers) == 2 else None
         outdated = session is not None and parts[1] == "n" and step != session.state.get("steps", 0)
         if session is None or session.chat != str(update.effective_chat.id) or session.status == "ended" or outdated:
             await self.shell.answer(query, self.shell.t(who, "chat.stale"))

@@ -22,7 +22,7 @@ from ..exports import personal, portfolio
 from . import callbacks
 from .messages import Document, Text, buttons, to_payload
 from .plumbing import FAILED, Shell, Who
-from .render import esc, render
+from .render import MAX_TEXT, esc, render, visible_length
 
 log = logging.getLogger("elenchus.telegram")
 
@@ -32,7 +32,8 @@ LANGUAGES = {"en": "English", "de": "Deutsch"}
 CONSENT_PAYLOAD = "consent"
 """/start payload of the button a group member gets to give consent privately."""
 
-PRIVATE = filters.ChatType.PRIVATE
+PRIVATE = filters.ChatType.PRIVATE & filters.USER
+"""Private messages from someone: the spec lets a message come without a sender."""
 NOT_TEXT = (
     filters.Sticker.ALL
     | filters.PHOTO
@@ -294,7 +295,8 @@ class ParticipantHandlers:
             return
         bot, sender = message.get_bot(), self.shell.sender
         used = Text(f"{message.text_html}\n\n<i>{esc(note)}</i>")
-        if not await sender.edit(bot, message.chat_id, message.message_id, used):
+        fits = visible_length(used.text) <= MAX_TEXT  # with the note, a long message may be too long to edit
+        if not (fits and await sender.edit(bot, message.chat_id, message.message_id, used)):
             await sender.strip_buttons(bot, message.chat_id, message.message_id)
 
     async def action(self, context, who: Who, message: Message | None, action: str) -> None:

@@ -244,5 +244,10 @@ class WorldHandle:
         return self.api.callback_query(user, self._chat(user, chat), bot_message_id, data)
 
     def deliver(self, update: dict) -> dict:
-        """Enqueue a raw update (give it an update_id to deliver a duplicate)."""
-        return self.api.enqueue(update)
+        """Enqueue a raw update (give it an update_id to deliver a duplicate). The id of a raw
+        callback_query is opened, as for a press, so the bot can answer it once."""
+        query = update.get("callback_query")
+        with self.api.cond:
+            if isinstance(query, dict) and isinstance(query.get("id"), str):
+                self.api.open_queries.add(query["id"])
+            return self.api.enqueue(update)
