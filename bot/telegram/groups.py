@@ -26,7 +26,8 @@ from telegram.ext import (
     filters,
 )
 
-from ..app.group_sessions import GroupSession
+from ..app.cohorts import deep_link
+from ..app.group_sessions import GroupSession, Starter
 from ..engine.step import localize
 from ..reports import chart
 from . import group_render
@@ -57,6 +58,7 @@ class GroupHandlers:
                 CommandHandler("pause", self.pause, filters=GROUPS),
                 CommandHandler("continue", self.resume, filters=GROUPS),
                 CommandHandler("endsession", self.end_command, filters=GROUPS),
+                CommandHandler("unbind", self.unbind, filters=GROUPS),
                 CallbackQueryHandler(self.pressed, pattern=r"^g:"),
                 MessageHandler(filters.StatusUpdate.MIGRATE, self.migrated),
                 MessageHandler(GROUPS & filters.UpdateType.EDITED_MESSAGE & filters.REPLY & filters.TEXT, self.edited),
@@ -79,6 +81,10 @@ class GroupHandlers:
             return True
         if cohort_id is not None and cohorts.facilitates(who.participant, cohort_id):
             return True
+        return await self.group_admin(update, context)
+
+    async def group_admin(self, update: Update, context) -> bool:
+        """The caller is the group's owner or one of its administrators (Telegram says so)."""
         try:
             member = await context.bot.get_chat_member(update.effective_chat.id, update.effective_user.id)
         except TelegramError:
@@ -101,7 +107,7 @@ class GroupHandlers:
             if session is None or record is None:
                 continue
             if record.kind == "control":
-                self.sessions.set_control(session, result.message_id)
+                self.sessions.set_control(session, result.message_id, count=0)
                 continue
             poll_id = result.poll.id if record.kind == "poll" and result.poll else None
             values = {"node_id": record.node, "question": record.question, "move": record.move, "phase": record.phase}
@@ -112,6 +118,11 @@ class GroupHandlers:
     async def note(self, bot: Bot, chat: str, thread: int | None, text: str) -> None:
         await self.post(bot, chat, thread, [Text(text)])
 
+    async def tell(self, update: Update, context, who: Who, key: str, **values: object) -> None:
+        """Answer the caller in the group (topic) they wrote in, in their language."""
+        chat, thread = self._where(update)
+        await self.note(context.bot, chat, thread, self.shell.t(who, key, **values))
+
     # ---- starting ---------------------------------------------------------------------------
 
     async def start_session(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -119,12 +130,12 @@ class GroupHandlers:
         args = context.args or []
         chat, thread = self._where(update)
         if self.sessions.open_in(chat, thread) is not None:
-            await self.note(context.bot, chat, thread, self.shell.t(who, "group.already_running"))
+            await self.tell(update, context, who, "group.already_running")
             return
         dialogue = self.services.dialogues.dialogue(args[0]) if args else None
         if dialogue is None:
             if not await self.may_start(update, context, who):
-                await self.note(context.bot, chat, thread, self.shell.t(who, "group.only_steerers"))
+                await self.tell(update, context, who, "group.only_steerers")
                 return
             t = self.shell.translator(who.locale)
             await self.post(
@@ -134,39 +145,43 @@ class GroupHandlers:
         await self._open(update, context, who, dialogue.id, args[1] if len(args) > 1 else None)
 
     async def _open(self, update: Update, context, who: Who, dialogue_id: str, cohort_name: str | None) -> None:
-        """Start a session: by a facilitator (for their cohort) or the group's own admin (for none)."""
+        """Start a session: for the cohort the group is bound to (binding it on first use by a
+        facilitator who is its admin, or an administrator), or for none (by the group's own admin)."""
         chat, thread = self._where(update)
-        steers_group = await self.may_steer(update, context, None)
-        if not steers_group and not self.services.cohorts.is_staff(who.participant):
-            await self.note(context.bot, chat, thread, self.shell.t(who, "group.only_steerers"))
-            return
-        cohort, problem = self._cohort_for(who, cohort_name)
-        if problem is not None and (cohort_name or not steers_group or problem == "group.name_cohort"):
-            await self.note(context.bot, chat, thread, self.shell.t(who, problem, name=esc(cohort_name or "")))
+        counting = self.sessions.counting_for(chat, await self._starter(update, context, who), cohort_name)
+        if counting.problem is not None:
+            await self.tell(update, context, who, counting.problem, name=esc(cohort_name or ""))
             return
         if self.sessions.open_in(chat, thread) is not None:
-            await self.note(context.bot, chat, thread, self.shell.t(who, "group.already_running"))
+            await self.tell(update, context, who, "group.already_running")
             return
+        cohort = counting.cohort
         dialogue = self.services.dialogues.dialogue(dialogue_id)
         session, outputs = self.sessions.start(
-            chat, thread, dialogue, cohort.id if cohort else None, who.participant, who.locale
+            chat, thread, dialogue, cohort.id if cohort else None, who.participant, who.locale, binds=counting.binds
         )
-        log.info("event=session_started session=%d cohort=%s", session.id, cohort.id if cohort else None)
+        log.info("event=session_started session=%d cohort=%s bound=%s", session.id, session.cohort_id, counting.binds)
         title = esc(localize(dialogue.title, who.locale))
         intro = self.shell.t(who, "group.started", title=title, cohort=esc(cohort.name if cohort else "-"))
+        if counting.binds and cohort is not None:
+            intro += "\n\n" + self.shell.t(who, "group.bound", cohort=esc(cohort.name))
         await self.note(context.bot, chat, thread, intro)
         await self.show(context, session, outputs)
 
-    def _cohort_for(self, who: Who, name: str | None):
-        """The cohort a session counts for: named, or the starter's only one."""
+    async def _starter(self, update: Update, context, who: Who) -> Starter:
         cohorts = self.services.cohorts
-        if name:
-            cohort = cohorts.find_visible(who.participant, name)
-            return (cohort, None) if cohort else (None, "staff.unknown_cohort")
-        mine = cohorts.visible(who.participant)
-        if len(mine) == 1:
-            return mine[0], None
-        return None, ("group.name_cohort" if mine else "group.no_cohort")
+        admin, visible = cohorts.is_admin(who.participant), tuple(cohorts.visible(who.participant))
+        return Starter(who.participant, admin, await self.group_admin(update, context), visible)
+
+    async def unbind(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Only an administrator unbinds a group, so that its sessions can count for another cohort."""
+        who = self.shell.who(update)
+        if not self.services.cohorts.is_admin(who.participant):
+            await self.tell(update, context, who, "group.unbind_only_admins")
+            return
+        key, cohort = self.sessions.unbind(self._where(update)[0])
+        log.info("event=group_unbind outcome=%s", key)
+        await self.tell(update, context, who, key, cohort=esc(cohort.name if cohort else ""))
 
     # ---- posting the dialogue ---------------------------------------------------------------
 
@@ -215,10 +230,10 @@ class GroupHandlers:
         session = self.sessions.open_in(chat, thread)
         who = self.shell.who(update)
         if session is None:
-            await self.note(context.bot, chat, thread, self.shell.t(who, "group.none_running"))
+            await self.tell(update, context, who, "group.none_running")
             return None
         if not await self.may_steer(update, context, session.cohort_id):
-            await self.note(context.bot, chat, thread, self.shell.t(who, "group.only_steerers"))
+            await self.tell(update, context, who, "group.only_steerers")
             return None
         return session
 
@@ -270,10 +285,13 @@ class GroupHandlers:
         return winner
 
     async def _retire_control(self, context, session: GroupSession) -> None:
+        """Take the buttons off the step's control message, once: it is forgotten at once, so a
+        later answer never edits it (nor ending the session strips it again)."""
+        task = self._acks.pop(session.id, None)
+        if task is not None:
+            task.cancel()
         if session.control_message:
-            task = self._acks.pop(session.id, None)
-            if task is not None:
-                task.cancel()
+            self.sessions.set_control(session, None, count=None)
             await self.shell.sender.strip_buttons(context.bot, session.chat, session.control_message)
 
     async def finish(self, context, session: GroupSession) -> None:
@@ -302,6 +320,9 @@ class GroupHandlers:
         if session.status == "ended":
             return
         t = self.shell.translator(session.locale)
+        if result.needs_membership:
+            await self._join_notice(context, session, who.participant, who.name, message.message_id)
+            return
         if result.needs_consent:
             if self.sessions.consent_notice_due(session, who.participant):
                 link = f"https://t.me/{context.bot.username}?start=consent"
@@ -325,22 +346,17 @@ class GroupHandlers:
     async def _ack_later(self, context, session_id: int) -> None:
         await asyncio.sleep(self.ack_seconds)
         session = self.sessions.get(session_id)
-        if session is None or session.status == "ended" or not session.control_message:
-            return
-        t = self.shell.translator(session.locale)
-        counter = group_render.control(session_id, self.sessions.current_count(session), t)
-        await self.shell.sender.edit(context.bot, session.chat, session.control_message, counter)
+        count = self.sessions.count_to_show(session) if session and session.status != "ended" else None
+        if session is None or count is None:
+            return  # the message shows this count already (or has gone): no edit that changes nothing
+        counter = group_render.control(session_id, count, self.shell.translator(session.locale))
+        if await self.shell.sender.edit(context.bot, session.chat, session.control_message, counter):
+            self.sessions.shown_count(session, count)
 
     async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        who = self.shell.who(update)
-        self.shell.stored(
-            self.services.dialogues.edit_answer,
-            who.participant,
-            str(update.effective_chat.id),
-            message.message_id,
-            message.text,
-        )
+        who, chat = self.shell.who(update), str(update.effective_chat.id)
+        self.shell.stored(self.services.dialogues.edit_answer, who.participant, chat, message.message_id, message.text)
 
     async def poll_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         answer = update.poll_answer
@@ -351,6 +367,17 @@ class GroupHandlers:
         person = self.services.participants.identify(PLATFORM, str(answer.user.id), name=answer.user.first_name)
         stored = self.sessions.vote(session, poll, person.id, list(answer.option_ids))
         log.info("event=group_vote session=%d participant=%d stored=%s", session.id, person.id, stored)
+        if not stored and session.status != "ended":
+            await self._join_notice(context, session, person.id, answer.user.first_name, None)
+
+    async def _join_notice(self, context, session: GroupSession, participant: int, name: str, reply_to) -> None:
+        """Once per session, tell someone outside the session's cohort how to join it (or that its
+        invitation was withdrawn): nothing of theirs is kept until they are a member."""
+        cohort = self.sessions.join_notice_due(session, participant)
+        if cohort is not None:
+            link, t = deep_link(context.bot.username, cohort.invite_code), self.shell.translator(session.locale)
+            notice = group_render.join_notice(name, participant, cohort.name, link, reply_to, t)
+            await self.post(context.bot, session.chat, session.thread, [notice], session)
 
     # ---- the group changes ------------------------------------------------------------------
 
