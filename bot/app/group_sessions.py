@@ -5,6 +5,11 @@ Members answer open questions by replying and rate claims in polls; the engine d
 reply stores and whether it gets a follow-up (engine.member_answer, the same rule as in private),
 and each answer and vote goes into that member's own run of the session, so portfolios, exports
 and overviews include it. Nothing here knows Telegram.
+
+A session counts for a cohort only in a group bound to that cohort, and keeps only that cohort's
+members' answers and votes: a group is bound by the first session a facilitator of the cohort who
+is an admin of the group, or an administrator, starts for the cohort there; only an administrator
+unbinds it. Anyone else who may steer (the group's own admins) runs sessions for no cohort.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from ..engine.model import Ask
 from ..engine.step import ask_text
 from ..reports.overview import Overview, overview
 from ..storage import Storage
-from ..storage.rows import GroupMessage, GroupSession
+from ..storage.rows import Cohort, GroupMessage, GroupSession
 from .records import run_record
 
 
@@ -38,7 +43,33 @@ class Answered:
 
     stored: bool
     needs_consent: bool = False
+    needs_membership: bool = False
+    """The session counts for a cohort they are not a member of."""
     probe: Question | None = None
+
+
+@dataclass(frozen=True)
+class Starter:
+    """Who asks to start a session in a group, as the shell found out (Telegram knows who the
+    group's admins are; the cohorts come from app.cohorts)."""
+
+    participant: int
+    administrator: bool
+    """Listed in ELENCHUS_ADMINS."""
+    group_admin: bool
+    """The group's owner or one of its administrators."""
+    cohorts: tuple[Cohort, ...]
+    """The cohorts they may run sessions for: all for administrators, their own for facilitators."""
+
+
+@dataclass(frozen=True)
+class Counting:
+    """What a new session counts for (a cohort, or none), whether it binds the group to that
+    cohort, or the prompt key saying why it may not start."""
+
+    cohort: Cohort | None = None
+    binds: bool = False
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,10 +108,16 @@ class GroupSessions:
         started_by: int,
         locale: str = "en",
         render: GroupRender | None = None,
+        binds: bool = False,
     ) -> tuple[GroupSession, list[Output]]:
-        """A new session; its first stretch is committed to the outbox with it."""
+        """A new session; its first stretch is committed to the outbox with it, and `binds` (from
+        counting_for) binds the group to the cohort, in the same transaction."""
         state, outputs = advance_group(dialogue, None, locale=locale)
         with self.storage.transaction():
+            if binds and cohort_id is not None:
+                bound = self.storage.groups.bind(chat, cohort_id, started_by)
+                if bound.cohort_id != cohort_id:
+                    raise ValueError("the group is bound to another cohort")
             session = self.storage.groups.start(
                 chat, thread, cohort_id, dialogue.id, dialogue.version, state.to_dict(), started_by
             )
@@ -89,6 +126,55 @@ class GroupSessions:
 
     def get(self, session_id: int) -> GroupSession | None:
         return self.storage.groups.get(session_id)
+
+    # ---- which cohort a session counts for --------------------------------------------------
+
+    def counting_for(self, chat: str, starter: Starter, name: str | None) -> Counting:
+        """What a session started here by `starter` counts for (`name`: the cohort they named)."""
+        if not (starter.administrator or starter.group_admin or starter.cohorts):
+            return Counting(problem="group.only_steerers")
+        named = None
+        if name:
+            named = next((c for c in starter.cohorts if c.name.casefold() == name.casefold()), None)
+            if named is None:
+                return Counting(problem="staff.unknown_cohort")  # a name reveals nothing
+        binding = self.storage.groups.binding(chat)
+        if binding is not None:
+            return self._in_bound_group(binding.cohort_id, starter, named)
+        if named is None and len(starter.cohorts) > 1:
+            return Counting(problem="group.name_cohort")
+        cohort = named or (starter.cohorts[0] if starter.cohorts else None)
+        if cohort is None:
+            steers = starter.administrator or starter.group_admin
+            return Counting() if steers else Counting(problem="group.only_steerers")
+        if starter.administrator or starter.group_admin:
+            return Counting(cohort, binds=True)
+        return Counting(problem="group.bind_needs_admin")
+
+    def _in_bound_group(self, bound_id: int, starter: Starter, named: Cohort | None) -> Counting:
+        """In a bound group only its cohort counts; its facilitators and administrators run
+        sessions for it, the group's other admins for no cohort."""
+        if named is not None and named.id != bound_id:
+            return Counting(problem="group.bound_elsewhere")
+        bound = next((c for c in starter.cohorts if c.id == bound_id), None)
+        if bound is not None:
+            return Counting(bound)
+        return Counting() if starter.group_admin else Counting(problem="group.only_steerers")
+
+    def bound_cohort(self, chat: str) -> Cohort | None:
+        binding = self.storage.groups.binding(chat)
+        return self.storage.cohorts.get(binding.cohort_id) if binding else None
+
+    def unbind(self, chat: str) -> tuple[str, Cohort | None]:
+        """An administrator unbinds a group (not while a session runs there): a prompt key, and the
+        cohort it belonged to."""
+        cohort = self.bound_cohort(chat)
+        if cohort is None:
+            return "group.not_bound", None
+        if self.storage.groups.all_open_in(chat):
+            return "group.unbind_running", cohort
+        self.storage.groups.unbind(chat)
+        return "group.unbound", cohort
 
     def open_in(self, chat: str, thread: int | None = None) -> GroupSession | None:
         return self.storage.groups.open_in(chat, thread)
@@ -116,13 +202,26 @@ class GroupSessions:
     def set_paused(self, session: GroupSession, paused: bool) -> None:
         self.storage.groups.update(session.id, status="paused" if paused else "active")
 
-    def set_control(self, session_id: int, message_id: int | None) -> None:
-        """The message with the Next and End buttons for the current step."""
-        self.storage.groups.update(session_id, control_message=message_id)
+    def set_control(self, session_id: int, message_id: int | None, count: int | None = 0) -> None:
+        """The message with the Next and End buttons for the current step, and the answer count it
+        shows (None: it no longer shows buttons, or there is none)."""
+        self.storage.groups.update(session_id, control_message=message_id, control_count=count)
+
+    def shown_count(self, session: GroupSession, count: int) -> None:
+        """The control message was edited to show this count."""
+        self.storage.groups.update(session.id, control_count=count)
 
     def current_count(self, session: GroupSession) -> int:
         """Answers to the current step so far (follow-ups not counted)."""
         return self.storage.groups.answer_counts(session.id).get(session.node, 0)
+
+    def count_to_show(self, session: GroupSession) -> int | None:
+        """The count the control message should now show, or None when it shows it already (an
+        edit that changes nothing is refused by Telegram) or there is no control message."""
+        if not session.control_message:
+            return None
+        count = self.current_count(session)
+        return None if count == session.control_count else count
 
     def polls_now(self, session: GroupSession) -> list[GroupMessage]:
         """The polls of the current step, to close when the group moves on."""
@@ -186,6 +285,8 @@ class GroupSessions:
         """A member replied to a question (or to their follow-up)."""
         if asked.kind == "probe" and asked.participant_id != participant_id:
             return Answered(False)
+        if self.outsider(session, participant_id):
+            return Answered(False, needs_membership=True)
         if not self.storage.participants.has_consent(participant_id):
             return Answered(False, needs_consent=True)
         node_id = asked.node_id or ""
@@ -211,7 +312,7 @@ class GroupSessions:
         """A member's vote in a stance poll (an empty list: the vote was retracted). Stored?"""
         if poll.phase is None:
             return False  # a choice poll: only its tally counts, read when the facilitator moves on
-        if not self.storage.participants.has_consent(participant_id):
+        if self.outsider(session, participant_id) or not self.storage.participants.has_consent(participant_id):
             return False
         vote = stance_vote(poll.node_id or "", poll.phase, poll.question or "", options)
         if isinstance(vote, Notice):
@@ -228,6 +329,19 @@ class GroupSessions:
         """A message of this kind was posted for this member, or waits in the outbox to be."""
         posted = self.storage.groups.sent_to(session.id, participant_id, kind, node_id)
         return posted or self.storage.outbox.queued(session.chat, kind, participant_id, node_id)
+
+    def outsider(self, session: GroupSession, participant_id: int) -> bool:
+        """The session counts for a cohort this person is not a member of: nothing of theirs is kept."""
+        cohort = session.cohort_id
+        return cohort is not None and not self.storage.cohorts.is_member(participant_id, cohort)
+
+    def join_notice_due(self, session: GroupSession, participant_id: int) -> Cohort | None:
+        """The cohort to invite an outsider to: once per session, never flooded (else None)."""
+        if not self.outsider(session, participant_id):
+            return None
+        if self._told(session, participant_id, "join"):
+            return None
+        return self.storage.cohorts.get(session.cohort_id) if session.cohort_id is not None else None
 
     # ---- the group changes --------------------------------------------------------------------
 

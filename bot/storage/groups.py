@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from .database import Database, columns
-from .rows import GroupMessage, GroupSession, Run
+from .rows import GroupBinding, GroupMessage, GroupSession, Run
 from .runs import Runs
 
 OPEN = "status in ('active', 'paused')"
@@ -83,6 +83,27 @@ class GroupSessions:
                 "where group_session_id = ? and status = 'active'",
                 [now, now, session_id],
             )
+
+    # ---- which cohort a group belongs to ------------------------------------------------------
+
+    def binding(self, chat: str) -> GroupBinding | None:
+        return self.db.one(GroupBinding, f"select {columns(GroupBinding)} from group_bindings where chat = ?", [chat])
+
+    def bind(self, chat: str, cohort_id: int, bound_by: int) -> GroupBinding:
+        """Bind the group to the cohort unless it is bound already; returns the binding it has."""
+        with self.db.transaction():
+            self.db.execute(
+                "insert into group_bindings (chat, cohort_id, bound_by, at) values (?, ?, ?, ?) "
+                "on conflict (chat) do nothing",
+                [chat, cohort_id, bound_by, self.db.clock()],
+            )
+        found = self.binding(chat)
+        assert found is not None
+        return found
+
+    def unbind(self, chat: str) -> None:
+        with self.db.transaction():
+            self.db.execute("delete from group_bindings where chat = ?", [chat])
 
     # ---- the bot's messages in the group --------------------------------------------------
 
@@ -180,7 +201,7 @@ class GroupSessions:
     def move_chat(self, old: str, new: str) -> None:
         """A group became a supergroup with a new id: everything of the old id follows it."""
         with self.db.transaction():
-            for table in ("group_messages", "runs", "reflections"):
+            for table in ("group_messages", "runs", "reflections", "group_bindings"):
                 self.db.execute(f"update {table} set chat = ? where chat = ?", [new, old])
             # Message ids do not carry over to the supergroup: forget the old Next button.
             self.db.execute("update group_sessions set chat = ?, control_message = null where chat = ?", [new, old])

@@ -149,6 +149,8 @@ class GroupSession:
     started: str
     ended: str | None
     control_message: int | None
+    control_count: int | None
+    """The answer count the control message shows."""
 
     @staticmethod
     def decode(row: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +166,17 @@ class GroupSession:
 
 
 @dataclass(frozen=True)
+class GroupBinding:
+    """A group whose sessions count for one cohort."""
+
+    chat: str
+    cohort_id: int
+    bound_by: int | None
+    """The participant who bound it (a facilitator who was an admin of the group, or an administrator)."""
+    at: str
+
+
+@dataclass(frozen=True)
 class GroupMessage:
     """A message of the bot in a group that later updates refer to (a question, a poll, a notice)."""
 
@@ -172,7 +185,7 @@ class GroupMessage:
     session_id: int
     node_id: str | None
     kind: str
-    """question, probe, poll or consent."""
+    """question, probe, poll, or a notice sent once per member: consent or join."""
     participant_id: int | None
     poll_id: str | None
     phase: str | None

@@ -198,6 +198,22 @@ def _m6_inbox_outbox(db: sqlite_utils.Database) -> None:
     db["outbox"].create_index(["chat", "id"])
 
 
+def _m7_group_bindings(db: sqlite_utils.Database) -> None:
+    """Which cohort a group's sessions count for, and who bound the group to it (a facilitator of
+    the cohort who was an admin of the group, or an administrator); and the answer count the
+    control message of a session shows, so the bot never sends an edit that changes nothing.
+
+    bound_by has no foreign key, like group_sessions.started_by: /forget deletes a participant,
+    and the group stays bound."""
+    db["group_bindings"].create(
+        {"chat": str, "cohort_id": int, "bound_by": int, "at": str},
+        pk="chat",
+        foreign_keys=[("cohort_id", "cohorts", "id")],
+        not_null={"cohort_id", "at"},
+    )
+    db["group_sessions"].add_column("control_count", int)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_initial,
     _m2_telegram,
@@ -205,6 +221,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m4_group_sessions,
     _m5_stance_lookup,
     _m6_inbox_outbox,
+    _m7_group_bindings,
 ]
 
 

@@ -1,5 +1,5 @@
 """Group sessions' messages as plain values: a stretch of the dialogue, a follow-up, the consent
-notice, the facilitators' control message, the summary.
+and join notices, the facilitators' control message, the summary.
 
 With privacy mode on, a bot in a group sees only commands, replies to its own messages and poll
 answers; so open questions ask for a reply (ForceReply), and ratings and choices are polls.
@@ -85,6 +85,20 @@ def consent_notice(name: str, participant: int, link: str, reply_to: int, t: Tra
         reply_to=reply_to,
         record=Record("consent", participant=participant),
     )
+
+
+def join_notice(name: str, participant: int, cohort: str, link: str | None, reply_to: int | None, t: Translate) -> Text:
+    """For someone outside the session's cohort: a button to join it, or, if its invitation link
+    was withdrawn, only that (a reply to their answer; after a vote, which has no message, none)."""
+    if link is None:
+        return Text(
+            esc(t("group.join_closed", name=name, cohort=cohort)),
+            reply_to=reply_to,
+            record=Record("join", participant=participant),
+        )
+    button = Button(t("group.join_button", cohort=cohort), url=link)
+    text = esc(t("group.join_needed", name=name, cohort=cohort))
+    return Text(text, ((button,),), reply_to=reply_to, record=Record("join", participant=participant))
 
 
 def control(session_id: int, step: int, count: int, t: Translate) -> Text:

@@ -26,7 +26,8 @@ from telegram.ext import (
     filters,
 )
 
-from ..app.group_sessions import GroupSession
+from ..app.cohorts import deep_link
+from ..app.group_sessions import GroupSession, Starter
 from ..engine.step import localize
 from ..reports import chart
 from . import callbacks, group_render
@@ -60,6 +61,7 @@ class GroupHandlers:
                 CommandHandler("pause", self.pause, filters=GROUPS),
                 CommandHandler("continue", self.resume, filters=GROUPS),
                 CommandHandler("endsession", self.end_command, filters=GROUPS),
+                CommandHandler("unbind", self.unbind, filters=GROUPS),
                 CallbackQueryHandler(self.pressed, pattern=r"^g:"),
                 MessageHandler(filters.StatusUpdate.MIGRATE, self.migrated),
                 MessageHandler(GROUPS & filters.UpdateType.EDITED_MESSAGE & filters.REPLY & filters.TEXT, self.edited),
@@ -82,6 +84,10 @@ class GroupHandlers:
             return True
         if cohort_id is not None and cohorts.facilitates(who.participant, cohort_id):
             return True
+        return await self.group_admin(update, context)
+
+    async def group_admin(self, update: Update, context) -> bool:
+        """The caller is the group's owner or one of its administrators (Telegram says so)."""
         try:
             member = await context.bot.get_chat_member(update.effective_chat.id, update.effective_user.id)
         except TelegramError:
@@ -148,6 +154,11 @@ class GroupHandlers:
     async def note(self, bot: Bot, chat: str, thread: int | None, text: str) -> None:
         await self.post(bot, chat, thread, [Text(text)])
 
+    async def tell(self, update: Update, context, who: Who, key: str, **values: object) -> None:
+        """Answer the caller in the group (topic) they wrote in, in their language."""
+        chat, thread = self._where(update)
+        await self.note(context.bot, chat, thread, self.shell.t(who, key, **values))
+
     # ---- starting ---------------------------------------------------------------------------
 
     async def start_session(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -155,12 +166,12 @@ class GroupHandlers:
         args = context.args or []
         chat, thread = self._where(update)
         if self.sessions.open_in(chat, thread) is not None:
-            await self.note(context.bot, chat, thread, self.shell.t(who, "group.already_running"))
+            await self.tell(update, context, who, "group.already_running")
             return
         dialogue = self.services.dialogues.dialogue(args[0]) if args else None
         if dialogue is None:
             if not await self.may_start(update, context, who):
-                await self.note(context.bot, chat, thread, self.shell.t(who, "group.only_steerers"))
+                await self.tell(update, context, who, "group.only_steerers")
                 return
             t = self.shell.translator(who.locale)
             await self.post(
@@ -170,39 +181,50 @@ class GroupHandlers:
         await self._open(update, context, who, dialogue.id, args[1] if len(args) > 1 else None)
 
     async def _open(self, update: Update, context, who: Who, dialogue_id: str, cohort_name: str | None) -> None:
-        """Start a session: by a facilitator (for their cohort) or the group's own admin (for none)."""
+        """Start a session: for the cohort the group is bound to (binding it on first use by a
+        facilitator who is its admin, or an administrator), or for none (by the group's own admin)."""
         chat, thread = self._where(update)
-        steers_group = await self.may_steer(update, context, None)
-        if not steers_group and not self.services.cohorts.is_staff(who.participant):
-            await self.note(context.bot, chat, thread, self.shell.t(who, "group.only_steerers"))
-            return
-        cohort, problem = self._cohort_for(who, cohort_name)
-        if problem is not None and (cohort_name or not steers_group or problem == "group.name_cohort"):
-            await self.note(context.bot, chat, thread, self.shell.t(who, problem, name=esc(cohort_name or "")))
+        counting = self.sessions.counting_for(chat, await self._starter(update, context, who), cohort_name)
+        if counting.problem is not None:
+            await self.tell(update, context, who, counting.problem, name=esc(cohort_name or ""))
             return
         if self.sessions.open_in(chat, thread) is not None:
-            await self.note(context.bot, chat, thread, self.shell.t(who, "group.already_running"))
+            await self.tell(update, context, who, "group.already_running")
             return
+        cohort = counting.cohort
         dialogue = self.services.dialogues.dialogue(dialogue_id)
         title = esc(localize(dialogue.title, who.locale))
         intro = self.shell.t(who, "group.started", title=title, cohort=esc(cohort.name if cohort else "-"))
+        if counting.binds and cohort is not None:
+            intro += "\n\n" + self.shell.t(who, "group.bound", cohort=esc(cohort.name))
         cohort_id = cohort.id if cohort else None
         session, _ = self.sessions.start(
-            chat, thread, dialogue, cohort_id, who.participant, who.locale, render=self.render_stretch(intro)
+            chat,
+            thread,
+            dialogue,
+            cohort_id,
+            who.participant,
+            who.locale,
+            render=self.render_stretch(intro),
+            binds=counting.binds,
         )
-        log.info("event=session_started session=%d cohort=%s", session.id, cohort_id)
+        log.info("event=session_started session=%d cohort=%s bound=%s", session.id, cohort_id, counting.binds)
         self.shell.kick(context.bot, chat)
 
-    def _cohort_for(self, who: Who, name: str | None):
-        """The cohort a session counts for: named, or the starter's only one."""
+    async def _starter(self, update: Update, context, who: Who) -> Starter:
         cohorts = self.services.cohorts
-        if name:
-            cohort = cohorts.find_visible(who.participant, name)
-            return (cohort, None) if cohort else (None, "staff.unknown_cohort")
-        mine = cohorts.visible(who.participant)
-        if len(mine) == 1:
-            return mine[0], None
-        return None, ("group.name_cohort" if mine else "group.no_cohort")
+        admin, visible = cohorts.is_admin(who.participant), tuple(cohorts.visible(who.participant))
+        return Starter(who.participant, admin, await self.group_admin(update, context), visible)
+
+    async def unbind(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Only an administrator unbinds a group, so that its sessions can count for another cohort."""
+        who = self.shell.who(update)
+        if not self.services.cohorts.is_admin(who.participant):
+            await self.tell(update, context, who, "group.unbind_only_admins")
+            return
+        key, cohort = self.sessions.unbind(self._where(update)[0])
+        log.info("event=group_unbind outcome=%s", key)
+        await self.tell(update, context, who, key, cohort=esc(cohort.name if cohort else ""))
 
     # ---- posting the dialogue ---------------------------------------------------------------
 
@@ -247,10 +269,10 @@ class GroupHandlers:
         session = self.sessions.open_in(chat, thread)
         who = self.shell.who(update)
         if session is None:
-            await self.note(context.bot, chat, thread, self.shell.t(who, "group.none_running"))
+            await self.tell(update, context, who, "group.none_running")
             return None
         if not await self.may_steer(update, context, session.cohort_id):
-            await self.note(context.bot, chat, thread, self.shell.t(who, "group.only_steerers"))
+            await self.tell(update, context, who, "group.only_steerers")
             return None
         return session
 
@@ -308,11 +330,13 @@ class GroupHandlers:
         await self._retire_control_with(context.bot, session)
 
     async def _retire_control_with(self, bot: Bot, session: GroupSession) -> None:
+        """Take the buttons off the step's control message, once: it is forgotten at once, so a
+        later answer never edits it (nor ending the session strips it again)."""
+        task = self._acks.pop(session.id, None)
+        if task is not None:
+            task.cancel()
         if session.control_message:
-            task = self._acks.pop(session.id, None)
-            if task is not None:
-                task.cancel()
-            self.sessions.set_control(session.id, None)
+            self.sessions.set_control(session.id, None, count=None)
             await self.shell.sender.strip_buttons(bot, session.chat, session.control_message)
 
     async def finish(self, context, session: GroupSession) -> None:
@@ -357,6 +381,9 @@ class GroupHandlers:
         if session.status == "ended":
             return
         t = self.shell.translator(session.locale)
+        if result.needs_membership:
+            await self._join_notice(context, session, who.participant, who.name, message.message_id)
+            return
         if result.needs_consent:
             if self.sessions.consent_notice_due(session, who.participant):
                 link = f"https://t.me/{context.bot.username}?start=consent"
@@ -385,23 +412,18 @@ class GroupHandlers:
     async def _ack_later(self, bot: Bot, session_id: int) -> None:
         await asyncio.sleep(self.ack_seconds)
         session = self.sessions.get(session_id)
-        if session is None or session.status == "ended" or not session.control_message:
-            return  # a control message still on its way counts the answers once it is posted
-        t = self.shell.translator(session.locale)
+        count = self.sessions.count_to_show(session) if session and session.status != "ended" else None
+        if session is None or count is None:
+            return  # the message shows this count already, has gone, or is still on its way
         step = session.state.get("steps", 0)
-        counter = group_render.control(session_id, step, self.sessions.current_count(session), t)
-        await self.shell.sender.edit(bot, session.chat, session.control_message, counter)
+        counter = group_render.control(session_id, step, count, self.shell.translator(session.locale))
+        if await self.shell.sender.edit(bot, session.chat, session.control_message, counter):
+            self.sessions.shown_count(session, count)
 
     async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        who = self.shell.who(update)
-        self.shell.stored(
-            self.services.dialogues.edit_answer,
-            who.participant,
-            str(update.effective_chat.id),
-            message.message_id,
-            message.text,
-        )
+        who, chat = self.shell.who(update), str(update.effective_chat.id)
+        self.shell.stored(self.services.dialogues.edit_answer, who.participant, chat, message.message_id, message.text)
 
     async def poll_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         answer = update.poll_answer
@@ -415,6 +437,18 @@ class GroupHandlers:
         person = self.services.participants.identify(PLATFORM, str(answer.user.id), name=answer.user.first_name)
         stored = self.sessions.vote(session, poll, person.id, list(answer.option_ids))
         log.info("event=group_vote session=%d participant=%d stored=%s", session.id, person.id, stored)
+        if not stored and session.status != "ended":
+            await self._join_notice(context, session, person.id, answer.user.first_name, None)
+
+    async def _join_notice(self, context, session: GroupSession, participant: int, name: str, reply_to) -> None:
+        """Once per session, tell someone outside the session's cohort how to join it (or that its
+        invitation was withdrawn): nothing of theirs is kept until they are a member."""
+        cohort = self.sessions.join_notice_due(session, participant)
+        if cohort is not None:
+            link, t = deep_link(context.bot.username, cohort.invite_code), self.shell.translator(session.locale)
+            notice = group_render.join_notice(name, participant, cohort.name, link, reply_to, t)
+            self.sessions.queue(session, [to_payload(notice, session.id)])
+            self.shell.kick(context.bot, session.chat)
 
     # ---- the group changes ------------------------------------------------------------------
 

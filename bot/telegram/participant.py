@@ -26,7 +26,7 @@ from .render import MAX_TEXT, esc, render, visible_length
 
 log = logging.getLogger("elenchus.telegram")
 
-CONSENT_VERSION = "2"
+CONSENT_VERSION = "3"
 """Raise when consent.text changes in substance; each consent record keeps the version it saw."""
 LANGUAGES = {"en": "English", "de": "Deutsch"}
 CONSENT_PAYLOAD = "consent"

@@ -52,7 +52,7 @@ async def test_kill_9_mid_posting_and_after_replies_loses_nothing_and_skips_no_s
         for member in members:
             await member.command("/start", payload=invite)
             await member.press("Yes, keep my answers")
-        group = fake.group("MC-A group", members=[fiona.user, *(m.user for m in members)])
+        group = fake.group("MC-A group", admins=[fiona.user], members=[m.user for m in members])
         room = Room(fake, group)
 
         fake.send_command(fiona.user, "/session", payload="value-and-trust", chat=group)

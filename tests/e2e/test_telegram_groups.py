@@ -35,7 +35,10 @@ async def test_a_whole_group_session(fake, tmp_path):
         alice, bob, carl, mallory = (Participant(fake, fake.user(n)) for n in ("Alice", "Bob", "Carl", "Mallory"))
         for member in (alice, bob):
             await consent_privately(member, invite)
-        group = fake.group("MC-A group", members=[fiona.user, alice.user, bob.user, carl.user, mallory.user])
+        await carl.command("/start", payload=invite)  # a member of the cohort who keeps nothing
+        await carl.press("No, keep nothing")
+        await carl.expect("nothing you write will be kept")
+        group = fake.group("MC-A group", admins=[fiona.user], members=[alice.user, bob.user, carl.user, mallory.user])
         room = Room(fake, group)
 
         # Alice is in the middle of a private dialogue at the same time.
@@ -132,8 +135,8 @@ async def test_two_groups_at_once_do_not_cross(fake, tmp_path):
         alice, bob = Participant(fake, fake.user("Alice")), Participant(fake, fake.user("Bob"))
         await consent_privately(alice, invite)
         await consent_privately(bob, invite)
-        one = Room(fake, fake.group("One", members=[fiona.user, alice.user]))
-        two = Room(fake, fake.group("Two", members=[fiona.user, bob.user]))
+        one = Room(fake, fake.group("One", admins=[fiona.user], members=[alice.user]))
+        two = Room(fake, fake.group("Two", admins=[fiona.user], members=[bob.user]))
         fake.send_command(fiona.user, "/session", payload="value-and-trust", chat=one.chat)
         fake.send_command(fiona.user, "/session", payload="recognition", chat=two.chat)
         first = await one.next(fiona, await one.control(0) and 0)
@@ -160,7 +163,7 @@ async def first_question(fake, ada: Participant, title: str):
     invite, fiona = await setup(fake, ada)
     alice = Participant(fake, fake.user("Alice"))
     await consent_privately(alice, invite)
-    group = fake.group(title, members=[fiona.user, alice.user])
+    group = fake.group(title, admins=[fiona.user], members=[alice.user])
     room = Room(fake, group)
     fake.send_command(fiona.user, "/session", payload="value-and-trust", chat=group)
     pressed = await room.next(fiona, 0)
@@ -205,7 +208,7 @@ async def test_a_session_completes_under_the_group_rate_limit(fake, tmp_path):
     settings = {**FAST, "group_rate": (20, 2.0)}
     async with running_bot(fake, tmp_path / "bot.db", admins=frozenset({str(ada.user.id)}), **settings):
         _invite, fiona = await setup(fake, ada)
-        group = fake.group("Busy", members=[fiona.user])
+        group = fake.group("Busy", admins=[fiona.user])
         room = Room(fake, group)
         fake.send_command(fiona.user, "/session", payload="value-and-trust", chat=group)
         pressed = 0
@@ -260,7 +263,7 @@ async def test_edited_replies_and_forum_topics(fake, tmp_path):
         invite, fiona = await setup(fake, ada)
         alice = Participant(fake, fake.user("Alice"))
         await consent_privately(alice, invite)
-        group = fake.group("Forum", supergroup=True, forum=True, members=[fiona.user, alice.user])
+        group = fake.group("Forum", supergroup=True, forum=True, admins=[fiona.user], members=[alice.user])
         room = Room(fake, group)
         first = fake.create_topic(group, "Week 1", by=fiona.user)
         second = fake.create_topic(group, "Week 2", by=fiona.user)

@@ -31,7 +31,9 @@ def group_answer(storage, course: Course, pid: int, message_id: int) -> None:
     session, _ = sessions.start(GROUP, None, course.dialogues[0], None, started_by=pid)
     session, outputs = sessions.next(session)
     question = next(o for o in outputs if isinstance(o, Question))
-    sessions.posted(session.id, session.chat, 10, "question", node_id=question.node, question=question.text, move=question.move)
+    sessions.posted(
+        session.id, session.chat, 10, "question", node_id=question.node, question=question.text, move=question.move
+    )
     _, asked = sessions.asked_by(GROUP, 10)
     assert sessions.answer(session, asked, pid, THICK, (GROUP, message_id)).stored
 
