@@ -58,13 +58,27 @@ def examine_database(path: Path) -> list[Finding]:
 
 
 def _try_write(conn: sqlite3.Connection) -> str | None:
+    problem = write_problem(conn)
+    return f"no: {problem}" if problem else None
+
+
+def write_problem(conn: sqlite3.Connection) -> str | None:
+    """Whether the database takes a write (tried, then rolled back); SQLite's error if not."""
     try:
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("CREATE TABLE IF NOT EXISTS _doctor_probe (x)")
+        conn.execute("CREATE TABLE IF NOT EXISTS _write_probe (x)")
         conn.execute("ROLLBACK")
         return None
     except sqlite3.Error as exc:
-        return f"no: {exc}"
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return sqlite_error(exc)
+
+
+def sqlite_error(exc: sqlite3.Error) -> str:
+    """SQLite's own name for an error (SQLITE_READONLY, SQLITE_FULL, SQLITE_IOERR_...), and its message."""
+    name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+    return f"{name}: {exc}"
 
 
 def _can_write(folder: Path) -> bool:

@@ -44,5 +44,15 @@ class Services:
             self._exports = Exports(self.storage, self.course)
         return self._exports
 
+    def write_problem(self) -> str | None:
+        """Tried at start-up: SQLite's error when the database refuses writes, else None."""
+        from .health import write_problem
+
+        return write_problem(self.storage.database.conn)
+
+    def reopen(self) -> None:
+        """A new connection to the database (after it kept refusing writes: a remount, a moved file)."""
+        self.storage.database.reopen()
+
     def close(self) -> None:
         self.storage.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -193,7 +194,19 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     setup_logging(settings)
-    services = Services.open(settings.db, loaded[0], settings.admins)
+    try:
+        services = Services.open(settings.db, loaded[0], settings.admins)
+    except sqlite3.Error as exc:
+        print(f"elenchus: cannot open the database {settings.db}: {_sqlite_error(exc)}", file=sys.stderr)
+        return 1
+    problem = services.write_problem()
+    if problem is not None:
+        services.close()
+        print(
+            f"elenchus: the database {settings.db} refuses writes ({problem}); nothing could be stored.",
+            file=sys.stderr,
+        )
+        return 1
     try:
         run(settings, services, loaded[1])
     except InvalidToken:
@@ -217,6 +230,10 @@ def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     problems = sum(not f.ok for f in findings if f.what.strip())
     print(f"{problems} problem(s)")
     return 1 if problems else 0
+
+
+def _sqlite_error(exc: Exception) -> str:
+    return f"{getattr(exc, 'sqlite_errorname', type(exc).__name__)}: {exc}"
 
 
 _RUN_OPTIONS = ("webhook_url", "webhook_path", "webhook_secret", "listen", "port")

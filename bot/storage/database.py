@@ -59,13 +59,25 @@ class Database:
     def __init__(self, path: str | Path, clock: Callable[[], str] = utc_now):
         self.path = str(path)
         self.clock = clock
-        self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        if self.path != ":memory:":
-            self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.execute("PRAGMA secure_delete = ON")
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.conn = self._connect()
         migrate(self.conn, self.path)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        if self.path != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return conn
+
+    def reopen(self) -> None:
+        """Close the connection and open a new one (SQLite may keep refusing on a connection whose
+        file was remounted or replaced)."""
+        try:
+            self.conn.close()
+        finally:
+            self.conn = self._connect()
 
     @property
     def schema_version(self) -> int:

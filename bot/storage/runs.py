@@ -7,6 +7,7 @@ engine asked to store, and the update that carried them, in one transaction.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -133,9 +134,13 @@ class Runs:
             )
 
     def touch(self, run_id: int) -> None:
-        """The run was used again (resumed), so it becomes the participant's current one."""
-        with self.db.transaction():
-            self.db.update("runs", run_id, {"updated": self.db.clock()})
+        """The run was used again (resumed), so it becomes the participant's current one. Only
+        bookkeeping: showing the current step works when the database refuses writes."""
+        try:
+            with self.db.transaction():
+                self.db.update("runs", run_id, {"updated": self.db.clock()})
+        except sqlite3.Error:
+            return
 
     def add_reflection(self, run: Run, reflection: SaveReflection, source: Source | None, now: str) -> None:
         chat, message_id = source or (None, None)

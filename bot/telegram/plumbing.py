@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,8 @@ from .sender import Sender, quietly
 log = logging.getLogger("elenchus.telegram")
 
 PLATFORM = "telegram"
+REOPEN_AFTER = 3
+"""Refused writes in a row after which the database connection is opened anew."""
 FAILED = object()
 """What `stored` returns when the database refused a write."""
 
@@ -54,6 +57,8 @@ class Shell:
         self.sender = Sender(on_forbidden=self._forbidden, on_migrated=services.groups.move_chat)
         self.replayed_queries: set[str] = set()
         """Button presses replayed from the inbox after a restart: not answered again."""
+        self._refused = 0
+        """Writes the database refused in a row."""
         self._delivered: set[int] = set()
         """Outbox items sent whose deletion the database refused (a read-only or full disk)."""
         self._drains: dict[str, asyncio.Task] = {}
@@ -180,10 +185,27 @@ class Shell:
     def stored(self, action, *args: Any, **kwargs: Any):
         """Run a storing use case; FAILED when the database refused it (disk full, read-only)."""
         try:
-            return action(*args, **kwargs)
+            result = action(*args, **kwargs)
         except sqlite3.Error as exc:
-            log.error("event=save_failed error=%s", type(exc).__name__)
+            log.error("event=save_failed error=%s sqlite=%s", type(exc).__name__, getattr(exc, "sqlite_errorname", "-"))
+            self._refused += 1
+            if self._refused >= REOPEN_AFTER:
+                self._reopen()
             return FAILED
+        self._refused = 0
+        return result
+
+    def _reopen(self) -> None:
+        """Writes keep failing: try a new connection; if the database cannot even be opened, stop
+        with an error, so the supervisor (systemd) restarts the bot once it can."""
+        self._refused = 0
+        try:
+            self.services.reopen()
+            log.warning("event=database_reopened")
+        except sqlite3.Error as exc:
+            log.critical("event=database_unusable sqlite=%s", getattr(exc, "sqlite_errorname", type(exc).__name__))
+            logging.shutdown()
+            os._exit(3)  # every step is committed or not at all: stopping here loses nothing
 
     # ---- around every update ----------------------------------------------------------------
 
