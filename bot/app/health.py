@@ -41,6 +41,7 @@ def examine_database(path: Path) -> list[Finding]:
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         writable = _try_write(conn)
+        set_aside = _unparseable(conn)
     finally:
         conn.close()
     expected = len(MIGRATIONS)
@@ -54,7 +55,23 @@ def examine_database(path: Path) -> list[Finding]:
         Finding(integrity == "ok", "database integrity", f"{path}: {integrity}"),
         schema,
         Finding(writable is None, "database writable", writable or "yes"),
+        Finding(
+            not set_aside,
+            "updates set aside",
+            f"{set_aside} update(s) Telegram sent could not be read; their shapes are in the table "
+            "unparseable_updates (no content is kept)"
+            if set_aside
+            else "none",
+        ),
     ]
+
+
+def _unparseable(conn: sqlite3.Connection) -> int:
+    """Updates that could not be parsed (the table exists from schema version 6 on)."""
+    try:
+        return conn.execute("select count(*) from unparseable_updates").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
 
 
 def _try_write(conn: sqlite3.Connection) -> str | None:
