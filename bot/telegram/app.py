@@ -16,7 +16,7 @@ from ..content.prompts import Prompts
 from .facilitators import FacilitatorHandlers
 from .groups import GroupHandlers
 from .inbox import InboxGate, InboxRequest
-from .pacing import PerChatOrder, RetryingRateLimiter
+from .pacing import ElenchusApplication, PerChatOrder, RetryingRateLimiter
 from .participant import ParticipantHandlers
 from .plumbing import Shell
 
@@ -77,6 +77,7 @@ def build_application(settings: Settings, services: Services, prompts: Prompts) 
                 max_retries=5,
             )
         )
+        .application_class(ElenchusApplication)
         .concurrent_updates(PerChatOrder())
         .get_updates_request(InboxRequest(services.inbox, connection_pool_size=1))
         .post_init(_post_init)

@@ -16,8 +16,8 @@ from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError, RetryAfter
-from telegram.ext import AIORateLimiter, BaseUpdateProcessor
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor
 
 log = logging.getLogger("elenchus.telegram")
 
@@ -25,11 +25,26 @@ NETWORK_RETRIES = 5
 RETRY_AFTER_RETRIES = 10
 
 
+class Stopping(TelegramError):
+    """The bot is stopping: a call that would wait out a flood limit gives up (what it would have
+    sent stays in the outbox and goes out after the restart)."""
+
+
 class RetryingRateLimiter(AIORateLimiter):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._paused: dict[object, float] = {}
         """chat id (or None for the whole bot) -> monotonic time until which it waits after a 429."""
+        self._stopping: asyncio.Event | None = None
+
+    def stop_waiting(self) -> None:
+        """SIGTERM: no call waits any longer, so the bot stops within moments."""
+        self._stopping_event().set()
+
+    def _stopping_event(self) -> asyncio.Event:
+        if self._stopping is None:
+            self._stopping = asyncio.Event()
+        return self._stopping
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
         chat = _chat_of(data)
@@ -70,9 +85,23 @@ class RetryingRateLimiter(AIORateLimiter):
             until = self._paused.get(key, 0.0)
             wait = until - time.monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping_event().wait(), wait)
+                    raise Stopping("the bot is stopping")
             elif until:
                 self._paused.pop(key, None)
+
+
+class ElenchusApplication(Application):
+    """python-telegram-bot's Application, which on stop first tells the rate limiter to stop
+    waiting: stopping waits for the updates being handled, and one of them may be waiting out a
+    flood limit of a minute."""
+
+    async def stop(self) -> None:
+        limiter = self.bot.rate_limiter
+        if isinstance(limiter, RetryingRateLimiter):
+            limiter.stop_waiting()
+        await super().stop()
 
 
 def _chat_of(data: dict[str, Any]) -> object:
