@@ -22,17 +22,16 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    PollAnswerHandler,
     filters,
 )
 
-from ..app.cohorts import deep_link
 from ..app.group_sessions import GroupSession, Starter
 from ..engine.step import localize
 from ..reports import chart
 from . import callbacks, group_render
+from .group_members import MemberHandlers
 from .messages import Outgoing, Text, to_payload
-from .plumbing import PLATFORM, Shell, Who
+from .plumbing import Shell, Who
 from .render import esc
 
 log = logging.getLogger("elenchus.telegram")
@@ -48,7 +47,7 @@ class GroupHandlers:
         self.services = shell.services
         self.sessions = shell.services.groups
         self.ack_seconds = ack_seconds
-        self._acks: dict[int, asyncio.Task] = {}
+        self.members = MemberHandlers(shell, ack_seconds)
 
     def register(self, app: Application) -> None:
         self.shell.on_sent = self.recorded
@@ -64,15 +63,11 @@ class GroupHandlers:
                 CommandHandler("unbind", self.unbind, filters=GROUPS),
                 CallbackQueryHandler(self.pressed, pattern=r"^g:"),
                 MessageHandler(filters.StatusUpdate.MIGRATE, self.migrated),
-                MessageHandler(GROUPS & filters.UpdateType.EDITED_MESSAGE & filters.REPLY & filters.TEXT, self.edited),
-                MessageHandler(
-                    GROUPS & filters.UpdateType.MESSAGE & filters.REPLY & filters.TEXT & ~filters.COMMAND, self.reply
-                ),
                 MessageHandler(GROUPS & filters.StatusUpdate.LEFT_CHAT_MEMBER, self.member_left),
                 ChatMemberHandler(self.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
-                PollAnswerHandler(self.poll_answer),
             ]
         )
+        self.members.register(app)
 
     # ---- who may steer --------------------------------------------------------------------
 
@@ -120,7 +115,7 @@ class GroupHandlers:
                 self.sessions.set_control(session_id, sent.message_id)
                 session = self.sessions.get(session_id)
                 if session is not None and self.sessions.current_count(session):
-                    self._count_later(sent.get_bot(), session_id)  # answers came while it was on its way
+                    self.members.count_later(sent.get_bot(), session_id)  # answers came while it was on its way
             return
         poll_id = sent.poll.id if record["kind"] == "poll" and sent.poll else None
         values = {k: record.get(k) for k in ("question", "move", "phase")}
@@ -332,9 +327,7 @@ class GroupHandlers:
     async def _retire_control_with(self, bot: Bot, session: GroupSession) -> None:
         """Take the buttons off the step's control message, once: it is forgotten at once, so a
         later answer never edits it (nor ending the session strips it again)."""
-        task = self._acks.pop(session.id, None)
-        if task is not None:
-            task.cancel()
+        self.members.stop_counting(session.id)
         if session.control_message:
             self.sessions.set_control(session.id, None, count=None)
             await self.shell.sender.strip_buttons(bot, session.chat, session.control_message)
@@ -358,97 +351,6 @@ class GroupHandlers:
         messages = group_render.summary(summary.members, summary.answers, summary.questions, png, t)
         await self.post(bot, session.chat, session.thread, messages)
         log.info("event=session_ended session=%d members=%d", session.id, summary.members)
-
-    # ---- members' answers and votes ------------------------------------------------------
-
-    async def reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        chat = str(update.effective_chat.id)
-        asked = message.reply_to_message
-        found = self.sessions.asked_by(chat, asked.message_id)
-        if found is None:
-            await self.shell.recorded()
-            found = self.sessions.asked_by(chat, asked.message_id)
-        if found is None and asked.from_user is not None and asked.from_user.id == context.bot.id:
-            thread = message.message_thread_id if message.is_topic_message else None
-            found = self.sessions.adopt(chat, thread, asked.message_id, asked.text or "")
-        if found is None:
-            return
-        session, asked = found
-        who = self.shell.who(update)
-        # A reply to a question is kept even if the session has ended since: it was written to it.
-        result = self.sessions.answer(session, asked, who.participant, message.text, (chat, message.message_id))
-        if session.status == "ended":
-            return
-        t = self.shell.translator(session.locale)
-        if result.needs_membership:
-            await self._join_notice(context, session, who.participant, who.name, message.message_id)
-            return
-        if result.needs_consent:
-            if self.sessions.consent_notice_due(session, who.participant):
-                link = f"https://t.me/{context.bot.username}?start=consent"
-                notice = group_render.consent_notice(who.name, who.participant, link, message.message_id, t)
-                self.sessions.queue(session, [to_payload(notice, session.id)])
-                self.shell.kick(context.bot, session.chat)
-            return
-        if not result.stored:
-            return
-        log.info("event=group_answer session=%d participant=%d", session.id, who.participant)
-        if result.probe is not None:
-            probe = group_render.probe(result.probe, who.participant, message.message_id, t)
-            self.sessions.queue(session, [to_payload(probe, session.id)])
-            self.shell.kick(context.bot, session.chat)
-        self._acknowledge(context, session)
-
-    def _acknowledge(self, context, session: GroupSession) -> None:
-        self._count_later(context.bot, session.id)
-
-    def _count_later(self, bot: Bot, session_id: int) -> None:
-        """Count answers in the control message, at most once every ack_seconds (not one reply each)."""
-        if session_id in self._acks and not self._acks[session_id].done():
-            return
-        self._acks[session_id] = asyncio.get_running_loop().create_task(self._ack_later(bot, session_id))
-
-    async def _ack_later(self, bot: Bot, session_id: int) -> None:
-        await asyncio.sleep(self.ack_seconds)
-        session = self.sessions.get(session_id)
-        count = self.sessions.count_to_show(session) if session and session.status != "ended" else None
-        if session is None or count is None:
-            return  # the message shows this count already, has gone, or is still on its way
-        step = session.state.get("steps", 0)
-        counter = group_render.control(session_id, step, count, self.shell.translator(session.locale))
-        if await self.shell.sender.edit(bot, session.chat, session.control_message, counter):
-            self.sessions.shown_count(session, count)
-
-    async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        who, chat = self.shell.who(update), str(update.effective_chat.id)
-        self.shell.stored(self.services.dialogues.edit_answer, who.participant, chat, message.message_id, message.text)
-
-    async def poll_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        answer = update.poll_answer
-        found = self.sessions.poll(answer.poll_id)
-        if found is None:
-            await self.shell.recorded()
-            found = self.sessions.poll(answer.poll_id)
-        if found is None or answer.user is None:
-            return
-        session, poll = found
-        person = self.services.participants.identify(PLATFORM, str(answer.user.id), name=answer.user.first_name)
-        stored = self.sessions.vote(session, poll, person.id, list(answer.option_ids))
-        log.info("event=group_vote session=%d participant=%d stored=%s", session.id, person.id, stored)
-        if not stored and session.status != "ended":
-            await self._join_notice(context, session, person.id, answer.user.first_name, None)
-
-    async def _join_notice(self, context, session: GroupSession, participant: int, name: str, reply_to) -> None:
-        """Once per session, tell someone outside the session's cohort how to join it (or that its
-        invitation was withdrawn): nothing of theirs is kept until they are a member."""
-        cohort = self.sessions.join_notice_due(session, participant)
-        if cohort is not None:
-            link, t = deep_link(context.bot.username, cohort.invite_code), self.shell.translator(session.locale)
-            notice = group_render.join_notice(name, participant, cohort.name, link, reply_to, t)
-            self.sessions.queue(session, [to_payload(notice, session.id)])
-            self.shell.kick(context.bot, session.chat)
 
     # ---- the group changes ------------------------------------------------------------------
 
