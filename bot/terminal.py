@@ -32,6 +32,8 @@ from .engine.step import localize
 PLATFORM = "terminal"
 CONSENT_VERSION = "terminal-local"
 WIDTH = 78
+BLOCK = '"""'
+"""A line of its own that starts and ends an answer of several lines."""
 
 
 class _Quit(Exception):
@@ -172,7 +174,17 @@ class Terminal:
         if isinstance(pending, StanceQuestion):
             raw = self.ask(self.t("terminal.stance_prompt")).strip()
             return StanceInput(int(raw) if raw.isdigit() else 0)
-        return TextInput(self.ask(self.t("terminal.answer_prompt")))
+        return TextInput(self._answer(self.ask(self.t("terminal.answer_prompt"))))
+
+    def _answer(self, first: str) -> str:
+        """One line, or several between two lines of three double quotes (\"\"\"), so an answer can
+        have paragraphs while piped input stays one line per answer."""
+        if first.strip() != BLOCK:
+            return first
+        lines = []
+        while (line := self.ask("  ")).strip() != BLOCK:
+            lines.append(line)
+        return "\n".join(lines)
 
     # ---- rendering ------------------------------------------------------------------------
 
@@ -223,9 +235,12 @@ class Terminal:
         self.say(self.t("recap.shift", before=recap.before or dash, after=recap.after or dash))
         self.say()
         self.say(self.t("recap.answers"))
+        if recap.choices:
+            self.say(self.t("recap.chosen", choices=", ".join(recap.choices)))
         for item in recap.items:
             self.say()
-            self.say(item.question, indent="  ")
+            heading = f"{self.t('recap.followup')}: {item.question}" if item.probe else item.title or item.question
+            self.say(heading, indent="  ")
             for line in item.answer.splitlines() or [""]:
                 self.say(line, indent="  » ")
         self.say()

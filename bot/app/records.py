@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..engine import Course
+from ..engine import Course, Dialogue
 from ..engine.step import localize
 from ..exports.records import Answer, PortfolioEntry, ReflectionRecord, RunRecord, participant_label
 from ..storage.rows import AnswerRow, Reflection, Run, RunRow, Stance
@@ -30,11 +30,25 @@ def portfolio_entries(
                 claim=rated[0].claim if rated else (localize(dialogue.claim, locale) if dialogue else None),
                 before=phases.get("before"),
                 after=phases.get("after"),
-                answers=tuple(Answer(r.question, r.answer, r.move, bool(r.probe), r.created, r.edited) for r in mine),
+                answers=tuple(
+                    Answer(
+                        r.question, r.answer, r.move, bool(r.probe), r.created, r.edited, _title(dialogue, r, locale)
+                    )
+                    for r in mine
+                ),
                 sources=dialogue.sources if dialogue else (),
+                choices=tuple(run.state.get("choices", ())),
             )
         )
     return entries
+
+
+def _title(dialogue: Dialogue | None, reflection: Reflection, locale: str) -> str:
+    """The short title the author gave the question, if any (the portfolio shows it instead of the
+    whole question)."""
+    node = dialogue.nodes.get(reflection.node_id) if dialogue else None
+    title = getattr(node, "title", None)
+    return localize(title, locale) if title else ""
 
 
 def reflection_record(row: AnswerRow, course: Course, locale: str = "en") -> ReflectionRecord:

@@ -6,15 +6,16 @@ Errors keep a dialogue from loading; pedagogy findings are warnings so drafts st
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from ..engine.model import Source
+from ..engine.texts import PLACEHOLDER, valid_condition
 from .limits import MAX_LABEL, MAX_MESSAGE, MAX_NODE_ID_BYTES, telegram_length
+from .listening_check import check_listening
 from .report import Report, did_you_mean
 
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+_PLACEHOLDER = PLACEHOLDER
 
 
 def check_dialogue(report: Report, data: dict, bibliography: dict[str, Source]) -> None:
@@ -24,6 +25,8 @@ def check_dialogue(report: Report, data: dict, bibliography: dict[str, Source]) 
     _check_texts(report, data)
     _check_variables(report, data)
     _check_pedagogy(report, data)
+    if not report.has_errors:
+        check_listening(report, data)
 
 
 def _check_sources(report: Report, data: dict, bibliography: dict[str, Source]) -> None:
@@ -165,9 +168,11 @@ def _texts(data: dict) -> Iterator[tuple[list[Any], str, str]]:
     for field in ("title", "summary", "claim", "outcomes"):
         yield from each([field], data[field])
     for i, node in enumerate(data["nodes"]):
-        for field in ("say", "ask", "choose", "end", "probe"):
+        for field in ("say", "ask", "choose", "end", "probe", "title"):
             if field in node:
                 yield from each(["nodes", i, field], node[field])
+        for j, follow in enumerate(node.get("follow_ups", [])):
+            yield from each(["nodes", i, "follow_ups", j, "ask"], follow["ask"])
         for j, option in enumerate(node.get("options", [])):
             yield from each(["nodes", i, "options", j, "label"], option["label"])
 
@@ -196,15 +201,34 @@ def _check_texts(report: Report, data: dict) -> None:
             )
 
 
+def _check_reference(report: Report, path: list, name: str, kind: str, key: str, asks: set[str]) -> None:
+    """{answer.NODE}, {excerpt.NODE}, {stance.before}, {stance.after}."""
+    if kind == "stance" and key in ("before", "after"):
+        return
+    if kind in ("answer", "excerpt"):
+        if key not in asks:
+            report.add(path, f"{{{name}}} names '{key}', which is no open question here." + did_you_mean(key, asks))
+        return
+    report.add(
+        path,
+        f"the text uses {{{name}}}; write {{answer.QUESTION}}, {{excerpt.QUESTION}}, {{stance.before}} or "
+        "{stance.after}, or a variable an option sets.",
+    )
+
+
 def _check_variables(report: Report, data: dict) -> None:
     values: dict[str, set[str]] = {}
     for node in data["nodes"]:
         for option in node.get("options", []):
             for name, value in option.get("set", {}).items():
                 values.setdefault(name, set()).add(value)
+    asks = {n["id"] for n in data["nodes"] if "ask" in n}
     for path, _, text in _texts(data):
         for name in _PLACEHOLDER.findall(text):
-            if name not in values:
+            kind, _, key = name.partition(".")
+            if key:
+                _check_reference(report, path, name, kind, key, asks)
+            elif name not in values:
                 report.add(
                     path,
                     f"the text uses {{{name}}}, but no option sets '{name}'. Add `set: {{{name}: ...}}` "
@@ -212,6 +236,14 @@ def _check_variables(report: Report, data: dict) -> None:
                 )
     for i, node in enumerate(data["nodes"]):
         for name, value in node.get("when", {}).items():
+            if name.startswith("stance."):
+                if not valid_condition(name, value):
+                    report.add(
+                        ["nodes", i, "when", name],
+                        f"'{value}' is not a condition on a rating. Write a comparison such as '>= 4' or '2'"
+                        + (", or for stance.shift: up, down or none." if name == "stance.shift" else "."),
+                    )
+                continue
             if name not in values:
                 report.add(["nodes", i, "when", name], f"'when' tests '{name}', but no option sets it.", key=True)
             elif value not in values[name]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -23,8 +24,11 @@ from ..engine.model import (
     Course,
     Dialogue,
     End,
+    Fallbacks,
+    FollowUp,
     Node,
     Option,
+    Patterns,
     Say,
     Source,
     Stance,
@@ -183,7 +187,7 @@ def _load_course_file(
     for field in ("id", "title", "summary", "outcomes", "dialogues"):
         if field not in data:
             report.add([], f"the course is missing '{field}'. Add it (see content/README.md).")
-    for field in sorted(set(data) - {"id", "title", "summary", "outcomes", "dialogues"}):
+    for field in sorted(set(data) - {"id", "title", "summary", "outcomes", "dialogues", "follow_ups"}):
         report.add([field], f"unknown field '{field}' in the course file. Remove it or fix its spelling.", key=True)
     listed = data.get("dialogues") or []
     if not isinstance(listed, list):
@@ -212,13 +216,42 @@ def _load_course_file(
         for i, o in enumerate(outcomes if isinstance(outcomes, list) else [])
         if (t := _text_or_report(report, ["outcomes", i], o)) is not None
     )
+    fallbacks = _fallbacks(report, data.get("follow_ups"))
     if report.has_errors:
         return None, report.problems
-    extra = {k: v for k, v in dialogues.items() if v not in ordered}
+    with_fallbacks = {k: replace(v, fallbacks=fallbacks) for k, v in dialogues.items()}
+    ordered = [with_fallbacks[d.id] for d in ordered]
+    extra = {k: v for k, v in with_fallbacks.items() if v.id not in {d.id for d in ordered}}
     course = Course(
         str(data["id"]), texts["title"], texts["summary"], outcome_texts, tuple(ordered), MappingProxyType(extra)
     )
     return course, report.problems
+
+
+FALLBACK_KINDS = ("non_answer", "short", "no_reason", "way_out")
+
+
+def _fallbacks(report: Report, data: Any) -> Fallbacks:
+    """The course's general follow-ups (`follow_ups:` in course.yaml), each a list of variants."""
+    if data is None:
+        return Fallbacks()
+    if not isinstance(data, dict):
+        report.add(["follow_ups"], "'follow_ups' must be a mapping of non_answer, short, no_reason, way_out and skip.")
+        return Fallbacks()
+    found: dict[str, Any] = {}
+    for kind in sorted(set(data) - {*FALLBACK_KINDS, "skip"}):
+        report.add(["follow_ups", kind], f"unknown kind '{kind}'. Use {', '.join(FALLBACK_KINDS)} or skip.", key=True)
+    for kind in FALLBACK_KINDS:
+        variants = data.get(kind, [])
+        variants = variants if isinstance(variants, list) else [variants]
+        found[kind] = tuple(
+            t for i, v in enumerate(variants) if (t := _text_or_report(report, ["follow_ups", kind, i], v)) is not None
+        )
+    skip = data.get("skip", [])
+    if skip and not isinstance(skip, list | dict):
+        report.add(["follow_ups", "skip"], "'skip' lists the words that take the way out, per language.")
+        skip = []
+    return Fallbacks(**found, skip=_patterns(skip))
 
 
 def _text_or_report(report: Report, path: list[Any], value: Any) -> Text | None:
@@ -279,6 +312,15 @@ def _build(data: dict, bibliography: dict[str, Source]) -> Dialogue:
     )
 
 
+def _patterns(value: Any) -> Patterns:
+    """Patterns per locale; a plain list is English."""
+    if not value:
+        return MappingProxyType({})
+    if isinstance(value, list):
+        return MappingProxyType({"en": tuple(value)})
+    return MappingProxyType({k: tuple(v) for k, v in value.items()})
+
+
 def _build_node(node: dict, nxt: str) -> Node:
     nid, cite, when = node["id"], tuple(node.get("cite", ())), MappingProxyType(dict(node.get("when", {})))
     if "say" in node:
@@ -286,7 +328,19 @@ def _build_node(node: dict, nxt: str) -> Node:
     if "ask" in node:
         variants = node["ask"] if isinstance(node["ask"], list) else [node["ask"]]
         probe = _text(node["probe"]) if "probe" in node else None
-        return Ask(nid, tuple(_text(v) for v in variants), node["move"], nxt, probe, cite, when)
+        return Ask(
+            nid,
+            tuple(_text(v) for v in variants),
+            node["move"],
+            nxt,
+            probe,
+            cite,
+            when,
+            follow_ups=tuple(FollowUp(_patterns(f["if"]), _text(f["ask"])) for f in node.get("follow_ups", ())),
+            covers=_patterns(node.get("covers", [])),
+            title=_text(node["title"]) if "title" in node else None,
+            probes=int(node.get("probes", 1)),
+        )
     if "choose" in node:
         options = tuple(
             Option(_text(o["label"]), o["next"], MappingProxyType(dict(o.get("set", {})))) for o in node["options"]

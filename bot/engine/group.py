@@ -48,7 +48,10 @@ def member_answer(
     if not isinstance(node, Ask) or not answer.strip():
         return []
     out: list[Output] = [SaveReflection(node.id, question, answer, node.move, to_probe)]
-    follow = follow_up(state, node, answer, probed=to_probe or probed)
+    if to_probe or probed:  # in a group, one follow-up per member and question: no way out to offer
+        return out
+    member = replace(state, probing=False, probes=0, last_kind="", way_out=False)
+    follow = follow_up(dialogue, member, node, answer, question)
     return out + [follow] if follow is not None else out
 
 

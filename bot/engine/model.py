@@ -15,6 +15,9 @@ from typing import Union
 Text = Mapping[str, str]
 
 MOVES = ("clarification", "assumptions", "evidence", "viewpoints", "implications", "meta-question")
+PORTFOLIO = "portfolio"
+"""The move tag of the portfolio entry's questions (What? So what? Now what?)."""
+ALL_MOVES = (*MOVES, PORTFOLIO)
 PHASES = ("before", "after")
 STANCE_MIN, STANCE_MAX = 1, 5
 
@@ -46,6 +49,18 @@ class Say:
     when: Mapping[str, str] = field(default_factory=dict)
 
 
+Patterns = Mapping[str, tuple[str, ...]]
+"""Word patterns per locale ("en" always there): `word`, `stem*`, or several words in a row."""
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A follow-up asked when the answer contains one of the patterns."""
+
+    patterns: Patterns
+    text: Text
+
+
 @dataclass(frozen=True)
 class Ask:
     id: str
@@ -53,8 +68,17 @@ class Ask:
     move: str
     next: str
     probe: Text | None = None
+    """The follow-up for a short answer or one without reasons (else the course's general ones)."""
     cite: tuple[str, ...] = ()
     when: Mapping[str, str] = field(default_factory=dict)
+    follow_ups: tuple[FollowUp, ...] = ()
+    """Follow-ups to what the answer says, tried in order; the first that matches is asked."""
+    covers: Patterns = field(default_factory=dict)
+    """What an answer that already makes the point contains: it gets no follow-up."""
+    title: Text | None = None
+    """A short title for the recap and the portfolio, instead of repeating the question."""
+    probes: int = 1
+    """How many follow-ups the question may ask (a non-answer's invitation and way out aside)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +126,20 @@ def successors(node: Node) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Fallbacks:
+    """The course's general follow-ups, each a list of variants (chosen deterministically): for a
+    non-answer, a short answer, an answer without reasons, and the friendly way out after a
+    second non-answer."""
+
+    non_answer: tuple[Text, ...] = ()
+    short: tuple[Text, ...] = ()
+    no_reason: tuple[Text, ...] = ()
+    way_out: tuple[Text, ...] = ()
+    skip: Patterns = field(default_factory=dict)
+    """What a participant writes to take the way out (skip the question)."""
+
+
+@dataclass(frozen=True)
 class Dialogue:
     id: str
     version: int
@@ -114,6 +152,7 @@ class Dialogue:
     claim: Text
     nodes: Mapping[str, Node]
     start: str
+    fallbacks: Fallbacks = field(default_factory=Fallbacks)
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]

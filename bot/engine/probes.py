@@ -1,65 +1,29 @@
-"""When is an answer "thin" enough to deserve the one follow-up probe?
+"""When is an answer "thin" enough for a general follow-up? Very short, or short and without any
+sign of reasoning (a word or phrase such as "because", "for example", "weil", matched as whole
+words: "distribute" does not contain the word "but").
 
-Deliberately simple and explainable to authors (content/README.md states the rule): an answer
-is thin when it is very short, or short and gives no sign of reasoning.
+Deliberately simple and explainable to authors (content/README.md states the rule).
 """
 
 from __future__ import annotations
 
-import re
+from .listening import gives_reasons, word_count
 
 VERY_SHORT = 6
 SHORT = 20
 
-REASONING_MARKERS = (
-    # English
-    "because",
-    "since",
-    "but",
-    "however",
-    "although",
-    "though",
-    "therefore",
-    "so that",
-    "so ",
-    "for example",
-    "for instance",
-    "e.g.",
-    "if ",
-    "unless",
-    "whereas",
-    "which means",
-    # German
-    "weil",
-    "denn",
-    "da ",
-    "aber",
-    "jedoch",
-    "obwohl",
-    "deshalb",
-    "daher",
-    "also ",
-    "zum beispiel",
-    "z.b.",
-    "z. b.",
-    "wenn ",
-    "falls",
-)
-
-_WORD = re.compile(r"\w+", re.UNICODE)
+__all__ = ["SHORT", "VERY_SHORT", "gives_reasons", "is_thin", "thinness", "word_count"]
 
 
-def word_count(answer: str) -> int:
-    return len(_WORD.findall(answer))
-
-
-def gives_reasons(answer: str) -> bool:
-    lowered = f" {answer.lower()} "
-    return any(marker in lowered for marker in REASONING_MARKERS)
-
-
-def is_thin(answer: str) -> bool:
+def thinness(answer: str, locale: str | None = None) -> str | None:
+    """'short', 'no-reason', or None for an answer with some substance."""
     words = word_count(answer)
     if words < VERY_SHORT:
-        return True
-    return words < SHORT and not gives_reasons(answer)
+        return "short"
+    if words < SHORT and not gives_reasons(answer, locale):
+        return "no-reason"
+    return None
+
+
+def is_thin(answer: str, locale: str | None = None) -> bool:
+    return thinness(answer, locale) is not None

@@ -7,11 +7,12 @@ a restart. Outputs are plain data; the shells (terminal, Telegram) decide how th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
+from . import followups
+from .listening import excerpt
 from .model import (
     STANCE_MAX,
     STANCE_MIN,
@@ -24,7 +25,8 @@ from .model import (
     Stance,
     Text,
 )
-from .probes import is_thin
+from .texts import applies, render
+from .texts import localize as localize
 
 # ---- inputs -------------------------------------------------------------------------------
 
@@ -82,6 +84,8 @@ class Question:
     move: str
     probe: bool = False
     sources: tuple[Source, ...] = ()
+    kind: str = field(default="", compare=False)
+    """For a follow-up: which rule asked it (followups.SPECIFIC, NON_ANSWER, WAY_OUT, ...)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,9 @@ class RecapItem:
     question: str
     answer: str
     probe: bool
+    node: str = ""
+    title: str = ""
+    """The question's short title (its first words when the author gave none)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,8 @@ class Recap:
     after: int | None
     items: tuple[RecapItem, ...]
     sources: tuple[Source, ...]
+    choices: tuple[str, ...] = ()
+    """The options the participant chose (a role, a route), as their buttons said."""
 
 
 @dataclass(frozen=True)
@@ -178,7 +187,15 @@ class RunState:
     stances: Mapping[str, int] = field(default_factory=dict)
     steps: int = 0
     probing: bool = False
+    """The next answer is to a follow-up (whose text is `asked`)."""
     finished: bool = False
+    probes: int = 0
+    """Follow-ups asked at the current question."""
+    last_kind: str = ""
+    way_out: bool = False
+    """The way out was offered: the next answer moves on (or skips)."""
+    asked: str = ""
+    choices: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -188,11 +205,16 @@ class RunState:
             "locale": self.locale,
             "visit": self.visit,
             "vars": dict(self.vars),
-            "answers": [[a.question, a.answer, a.probe] for a in self.answers],
+            "answers": [[a.question, a.answer, a.probe, a.node, a.title] for a in self.answers],
             "stances": dict(self.stances),
             "steps": self.steps,
             "probing": self.probing,
             "finished": self.finished,
+            "probes": self.probes,
+            "last_kind": self.last_kind,
+            "way_out": self.way_out,
+            "asked": self.asked,
+            "choices": list(self.choices),
         }
 
     @classmethod
@@ -204,12 +226,23 @@ class RunState:
             locale=data.get("locale", "en"),
             visit=data.get("visit", 1),
             vars=dict(data.get("vars", {})),
-            answers=tuple(RecapItem(q, a, bool(p)) for q, a, p in data.get("answers", [])),
+            answers=tuple(_item(a) for a in data.get("answers", [])),
             stances={k: int(v) for k, v in data.get("stances", {}).items()},
             steps=data.get("steps", 0),
             probing=data.get("probing", False),
             finished=data.get("finished", False),
+            probes=data.get("probes", 0),
+            last_kind=data.get("last_kind", ""),
+            way_out=data.get("way_out", False),
+            asked=data.get("asked", ""),
+            choices=tuple(data.get("choices", ())),
         )
+
+
+def _item(stored: list[Any]) -> RecapItem:
+    """A recap item as stored (runs from before node and title were kept have three fields)."""
+    question, answer, probe, *rest = stored
+    return RecapItem(question, answer, bool(probe), *rest)
 
 
 # ---- the step -----------------------------------------------------------------------------
@@ -258,25 +291,44 @@ def _on_ask(d: Dialogue, state: RunState, node: Ask, event: Input) -> tuple[RunS
         return state, [_expected(node)]
     if not event.text.strip():
         return state, [Notice("empty_answer")]
-    question = probe_text(state, node) if state.probing else ask_text(state, node)
+    if state.way_out and followups.is_skip(d, event.text, state.locale):
+        return advance(d, _moved_on(state), node.next, [])
+    question = state.asked if state.probing else ask_text(state, node)
     out: list[Output] = [SaveReflection(node.id, question, event.text, node.move, state.probing)]
-    state = replace(state, answers=state.answers + (RecapItem(question, event.text, state.probing),))
-    follow = follow_up(state, node, event.text, probed=state.probing)
+    item = RecapItem(question, event.text, state.probing, node.id, short_title(state, node))
+    state = replace(state, answers=state.answers + (item,))
+    follow = follow_up(d, state, node, event.text, question)
     if follow is not None:
-        return replace(state, probing=True), out + [follow]
-    state = replace(state, probing=False, steps=state.steps + 1)
-    return advance(d, state, node.next, out)
+        state = replace(
+            state,
+            probing=True,
+            probes=state.probes + (follow.kind != followups.WAY_OUT),
+            last_kind=follow.kind,
+            way_out=follow.kind == followups.WAY_OUT,
+            asked=follow.text,
+        )
+        return state, out + [follow]
+    return advance(d, _moved_on(state), node.next, out)
 
 
-def follow_up(state: RunState, node: Ask, answer: str, *, probed: bool) -> Question | None:
-    """The follow-up an answer gets, if any: the one rule for private runs and group sessions alike.
+def _moved_on(state: RunState) -> RunState:
+    return replace(state, probing=False, probes=0, last_kind="", way_out=False, asked="", steps=state.steps + 1)
 
-    A node's probe is asked once, after a thin answer (probes.is_thin), never after the answer to
-    the probe itself.
-    """
-    if node.probe is None or probed or not is_thin(answer):
+
+def follow_up(d: Dialogue, state: RunState, node: Ask, answer: str, question: str = "") -> Question | None:
+    """The follow-up an answer gets, if any (followups.choose has the rule), as a Question."""
+    chosen = followups.choose(d, state, node, answer, question)
+    if chosen is None:
         return None
-    return Question(node.id, probe_text(state, node), node.move, probe=True)
+    kind, text = chosen
+    return Question(node.id, render(text, state), node.move, probe=True, kind=kind)
+
+
+def short_title(state: RunState, node: Ask) -> str:
+    """The question's title for the recap and portfolio: the author's, or its first words."""
+    if node.title is not None:
+        return render(node.title, state)
+    return excerpt(ask_text(state, node), limit=8)
 
 
 def _on_choose(d: Dialogue, state: RunState, node: Choose, event: Input) -> tuple[RunState, list[Output]]:
@@ -285,7 +337,8 @@ def _on_choose(d: Dialogue, state: RunState, node: Choose, event: Input) -> tupl
     if not 0 <= event.option < len(node.options):
         return state, [Notice("unknown_option")]
     option = node.options[event.option]
-    state = replace(state, vars={**state.vars, **option.set}, steps=state.steps + 1)
+    chosen = state.choices + (render(option.label, state),)
+    state = replace(state, vars={**state.vars, **option.set}, steps=state.steps + 1, choices=chosen)
     return advance(d, state, option.next, [])
 
 
@@ -312,7 +365,7 @@ def advance(d: Dialogue, state: RunState, node_id: str, out: list[Output]) -> tu
             node_id = node.next
             continue
         if isinstance(node, End):
-            state = replace(state, node=node_id, finished=True, probing=False)
+            state = replace(state, node=node_id, finished=True, probing=False, way_out=False)
             out.append(Message(_render(node.text, state), _sources(d, node.cite)))
             out += [_recap(d, state), Finished()]
             return state, out
@@ -325,7 +378,7 @@ def _prompt(d: Dialogue, state: RunState) -> list[Output]:
     progress = Progress(state.steps + 1, state.steps + d.steps_to_end[node.id])
     if isinstance(node, Ask):
         if state.probing:
-            return [Question(node.id, probe_text(state, node), node.move, probe=True)]
+            return [Question(node.id, state.asked, node.move, probe=True, kind=state.last_kind)]
         return [progress, Question(node.id, ask_text(state, node), node.move, sources=_sources(d, node.cite))]
     if isinstance(node, Choose):
         labels = tuple(_render(o.label, state) for o in node.options)
@@ -341,12 +394,12 @@ def _recap(d: Dialogue, state: RunState) -> Recap:
         after=state.stances.get("after"),
         items=state.answers,
         sources=d.sources,
+        choices=state.choices,
     )
 
 
 def _applies(node: Any, state: RunState) -> bool:
-    when = getattr(node, "when", None) or {}
-    return all(state.vars.get(k) == v for k, v in when.items())
+    return applies(getattr(node, "when", None) or {}, state)
 
 
 def _sources(d: Dialogue, keys: tuple[str, ...]) -> tuple[Source, ...]:
@@ -357,24 +410,9 @@ def ask_text(state: RunState, node: Ask) -> str:
     return _render(node.variants[(state.visit - 1) % len(node.variants)], state)
 
 
-def probe_text(state: RunState, node: Ask) -> str:
-    assert node.probe is not None
-    return _render(node.probe, state)
-
-
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-
-
-def localize(text: Text, locale: str) -> str:
-    return text.get(locale) or text["en"]
-
-
 def render_text(text: Text, state: RunState) -> str:
     """A text as this run shows it: in its language, with its variables filled in."""
-    return _render(text, state)
+    return render(text, state)
 
 
-def _render(text: Text, state: RunState) -> str:
-
-    raw = localize(text, state.locale)
-    return _PLACEHOLDER.sub(lambda m: state.vars.get(m.group(1), m.group(0)), raw)
+_render = render

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from ..content.keys import reference
-from .records import PortfolioEntry
+from .records import Answer, PortfolioEntry
 
 Translate = Callable[..., str]
 
@@ -93,9 +93,11 @@ def to_markdown(name: str, entries: Iterable[PortfolioEntry], t: Translate, gene
         lines += [f"## {md_heading(entry.title)}", "", f"*{_status(entry, t)}*", ""]
         if entry.claim:
             lines += [f"**{t('portfolio.claim')}:** {md_text(entry.claim)}  ", _stance_line(entry, t), ""]
+        if entry.choices:
+            lines += [md_text(t("recap.chosen", choices=", ".join(entry.choices))), ""]
         for answer in entry.answers:
             label = t("portfolio.followup") if answer.probe else t("portfolio.question")
-            lines += [f"### {label}: {md_heading(answer.question)}", ""]
+            lines += [f"### {label}: {md_heading(_heading(answer))}", ""]
             lines += md_quote(answer.answer)
             meta = f"{t('portfolio.move')}: {md_text(answer.move)} · {_day(answer.created)}"
             if answer.edited:
@@ -106,6 +108,10 @@ def to_markdown(name: str, entries: Iterable[PortfolioEntry], t: Translate, gene
                 [f"**{t('portfolio.sources')}**", ""] + [f"- {md_text(reference(s))}" for s in entry.sources] + [""]
             )
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _heading(answer: Answer) -> str:
+    return answer.question if answer.probe else answer.title or answer.question
 
 
 _CSS = """
@@ -140,7 +146,7 @@ def to_html(name: str, entries: Iterable[PortfolioEntry], t: Translate, generate
             if answer.edited:
                 meta += f" · {t('portfolio.edited', date=_day(answer.edited))}"
             out.append(
-                f'<h3>{e(label)}: {e(answer.question)}</h3><p class="answer">{e(answer.answer)}</p>'
+                f'<h3>{e(label)}: {e(_heading(answer))}</h3><p class="answer">{e(answer.answer)}</p>'
                 f'<p class="meta">{e(meta)}</p>'
             )
         if entry.sources:

@@ -15,6 +15,8 @@ class Answer:
     probe: bool
     created: str
     edited: str | None
+    title: str = ""
+    """The question's short title (the full question is shown for follow-ups)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class PortfolioEntry:
     after: int | None
     answers: tuple[Answer, ...]
     sources: tuple[Source, ...]
+    choices: tuple[str, ...] = ()
+    """The options chosen in the run (a role, a route)."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from ..engine import (
     Progress,
     Question,
     Recap,
+    RecapItem,
     Source,
     StanceQuestion,
 )
@@ -118,16 +119,24 @@ def recap_messages(recap: Recap, t: Translate) -> list[Text]:
     dash = t("recap.no_stance")
     parts = [
         f"<b>{esc(t('recap.title'))}</b>\n\n{esc(t('recap.claim', claim=recap.claim))}\n"
-        f"<b>{esc(t('recap.shift', before=recap.before or dash, after=recap.after or dash))}</b>\n\n"
-        f"{esc(t('recap.answers'))}"
+        f"<b>{esc(t('recap.shift', before=recap.before or dash, after=recap.after or dash))}</b>"
+        + (f"\n{esc(t('recap.chosen', choices=', '.join(recap.choices)))}" if recap.choices else "")
+        + f"\n\n{esc(t('recap.answers'))}"
     ]
     for item in recap.items:
-        parts.append(f"<i>{esc(item.question)}</i>")
+        parts.append(_recap_heading(item, t))
         parts += [esc(piece) for piece in split_text(item.answer, PIECE)]
     if recap.sources:
         parts.append(f"<b>{esc(t('recap.sources'))}</b>\n" + "\n".join(esc(reference(s)) for s in recap.sources))
     parts.append(esc(t("recap.kept")))
     return _fit(parts)
+
+
+def _recap_heading(item: RecapItem, t: Translate) -> str:
+    """A question by its short title (never repeated in full); a follow-up labelled as such."""
+    if item.probe:
+        return f"<i>{esc(t('recap.followup'))}: {esc(item.question)}</i>"
+    return f"<b>{esc(item.title or item.question)}</b>"
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

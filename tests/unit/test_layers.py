@@ -118,4 +118,4 @@ def test_only_the_sender_sends_messages():
 def test_group_answers_go_through_the_engine():
     """One thin-answer rule: only the engine applies it; the app layer asks the engine what to store."""
     users = [p for p in sorted(BOT.rglob("*.py")) if "is_thin" in p.read_text(encoding="utf-8")]
-    assert [p.relative_to(BOT).as_posix() for p in users] == ["engine/probes.py", "engine/step.py"]
+    assert [p.relative_to(BOT).as_posix() for p in users] == ["engine/followups.py", "engine/probes.py"]

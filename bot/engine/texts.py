@@ -1,0 +1,90 @@
+"""A dialogue's texts as one run shows them: in its language, with its variables and the
+participant's own words and ratings filled in, and the conditions that decide which nodes apply.
+
+Placeholders: `{role}` (a variable set by a choice), `{answer.NODE}` (the participant's answer to
+that question, whole), `{excerpt.NODE}` (its first sentence, or its first words), `{stance.before}`
+and `{stance.after}` (their ratings). A placeholder whose value the run does not have (yet) shows
+as "…". Shells escape the whole text, the participant's words included.
+
+Conditions (`when`): a variable's value (`role: employer`), a rating compared with a number
+(`stance.before: ">= 4"`), or how the rating moved (`stance.shift: up | down | none`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .listening import excerpt
+from .model import Text
+
+if TYPE_CHECKING:
+    from .step import RunState
+
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*(?:\.[a-z0-9][a-z0-9_-]*)?)\}")
+MISSING = "…"
+_COMPARE = re.compile(r"\s*(>=|<=|!=|=|>|<)?\s*([1-5])\s*")
+SHIFTS = ("up", "down", "none")
+
+
+def localize(text: Text, locale: str) -> str:
+    return text.get(locale) or text["en"]
+
+
+def render(text: Text, state: RunState) -> str:
+    """A text as this run shows it."""
+    return PLACEHOLDER.sub(lambda m: value_of(m.group(1), state, m.group(0)), localize(text, state.locale))
+
+
+def value_of(name: str, state: RunState, unknown: str) -> str:
+    kind, _, key = name.partition(".")
+    if not key:
+        return state.vars.get(name, unknown)
+    if kind == "stance":
+        value = state.stances.get(key)
+        return str(value) if value is not None else MISSING
+    if kind in ("answer", "excerpt"):
+        answer = next((a.answer for a in state.answers if a.node == key and not a.probe), None)
+        if answer is None:
+            return MISSING
+        return answer if kind == "answer" else excerpt(answer)
+    return unknown
+
+
+def applies(when: Mapping[str, str], state: RunState) -> bool:
+    return all(_holds(key, wanted, state) for key, wanted in when.items())
+
+
+def _holds(key: str, wanted: str, state: RunState) -> bool:
+    if key == "stance.shift":
+        before, after = state.stances.get("before"), state.stances.get("after")
+        if before is None or after is None:
+            return False
+        return wanted == ("up" if after > before else "down" if after < before else "none")
+    if key.startswith("stance."):
+        value = state.stances.get(key.removeprefix("stance."))
+        return value is not None and compares(value, wanted)
+    return state.vars.get(key) == wanted
+
+
+def compares(value: int, condition: str) -> bool:
+    found = _COMPARE.fullmatch(condition)
+    if found is None:
+        return False
+    op, number = found.group(1) or "=", int(found.group(2))
+    return {
+        ">=": value >= number,
+        "<=": value <= number,
+        ">": value > number,
+        "<": value < number,
+        "=": value == number,
+        "!=": value != number,
+    }[op]
+
+
+def valid_condition(key: str, wanted: Any) -> bool:
+    """Whether the loader can accept this condition on stances (variables are checked elsewhere)."""
+    if key == "stance.shift":
+        return wanted in SHIFTS
+    return isinstance(wanted, str) and _COMPARE.fullmatch(wanted) is not None
