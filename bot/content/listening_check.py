@@ -103,10 +103,8 @@ def _check_statements(report: Report, nodes: list[dict], graph: dict[str, list[s
             if run >= MAX_STATEMENTS:
                 report.warn(
                     ["nodes", index[node_id], "say"],
-                    f"the {run + 1}rd message in a row without a question; put a question between them "
-                    "(docs/PEDAGOGY.md, Pacing)."
-                    if run == 2
-                    else f"message {run + 1} in a row without a question; put a question between them.",
+                    f"message {run + 1} in a row without a question; put a question between them "
+                    "(docs/PEDAGOGY.md, Pacing).",
                 )
             run += 1
         else:
