@@ -301,8 +301,10 @@ class GroupHandlers:
             await self.note(context.bot, session.chat, session.thread, esc(text))
             return
         choice = await self._close_polls(context, session)
-        await self._retire_control(context, session)
-        self.sessions.next(session, choice, render=self.render_stretch())
+        moved, _ = self.sessions.next(session, choice, render=self.render_stretch())
+        # Only now take the old step's buttons off: a control message the drain was still posting for
+        # it is recorded by now (and then retired here) or, when it comes back later, found outdated.
+        await self._retire_control(context, moved)
         self.shell.kick(context.bot, session.chat)
 
     async def _close_polls(self, context, session: GroupSession) -> int | None:
