@@ -131,10 +131,14 @@ class PerChatOrder(BaseUpdateProcessor):
         key = _order_key(update)
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
+        started = False
         try:
             async with lock:
+                started = True
                 await coroutine
         finally:
+            if not started and hasattr(coroutine, "close"):
+                coroutine.close()  # cancelled while waiting its turn (the bot is stopping): never run
             lock, users = self._locks[key]
             if users == 1:
                 del self._locks[key]  # nobody else waits: a later update may start a new lock
