@@ -25,6 +25,7 @@ from ..engine import (
     TextInput,
     step,
 )
+from ..engine.step import steps_left
 from ..storage import Storage
 from ..storage.rows import Run
 from ..storage.runs import Replies, Source
@@ -281,9 +282,8 @@ class Dialogues:
             if active:
                 state = RunState.from_dict(active[-1].state)
                 node = state.node if state.node in dialogue.nodes else dialogue.start
-                entries.append(
-                    MenuEntry(dialogue, "active", state.steps + 1, state.steps + dialogue.steps_to_end[node], done)
-                )
+                total = state.steps + steps_left(dialogue, state, node)
+                entries.append(MenuEntry(dialogue, "active", state.steps + 1, total, done))
             else:
                 entries.append(MenuEntry(dialogue, "done" if done else "new", finished_count=done))
         return entries

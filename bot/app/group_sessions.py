@@ -180,11 +180,16 @@ class GroupSessions:
         return self.storage.groups.open_in(chat, thread)
 
     def next(
-        self, session: GroupSession, choice: int | None = None, render: GroupRender | None = None
+        self,
+        session: GroupSession,
+        choice: int | None = None,
+        render: GroupRender | None = None,
+        rating: int | None = None,
     ) -> tuple[GroupSession, list[Output]]:
         """Move the group past the current step (a choice goes the way the group decided); the next
         stretch is committed to the outbox with the new position, so a crash skips no step."""
-        new, outputs = advance_group(self.dialogue(session), RunState.from_dict(session.state), choice)
+        state = RunState.from_dict(session.state)
+        new, outputs = advance_group(self.dialogue(session), state, choice, rating=rating)
         with self.storage.transaction():
             self.storage.groups.update(session.id, state=new.to_dict())
             fresh = self._reload(session)

@@ -10,17 +10,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .model import STANCE_MAX, STANCE_MIN, Ask, Choose, Dialogue
+from .model import STANCE_MAX, STANCE_MIN, Ask, Choose, Dialogue, Stance
 from .step import Notice, Output, RunState, SaveReflection, SaveStance, advance, follow_up, start_run
 
 
 def advance_group(
-    dialogue: Dialogue, state: RunState | None, choice: int | None = None, locale: str = "en"
+    dialogue: Dialogue, state: RunState | None, choice: int | None = None, locale: str = "en", rating: int | None = None
 ) -> tuple[RunState, list[Output]]:
     """Start a session (state None), or move the group past the current step.
 
     A choice is decided by the group (`choice`, e.g. a poll's winner; the first option when None
-    or out of range). Outputs are those of a private run, without anything to store.
+    or out of range); a rating step takes the group's median vote (`rating`), so conditions on
+    ratings and the elenchus step follow the group. Outputs are those of a private run, without
+    anything to store.
     """
     if state is None:
         return start_run(dialogue, locale, 1, [])
@@ -31,6 +33,8 @@ def advance_group(
         option = node.options[choice if choice is not None and 0 <= choice < len(node.options) else 0]
         state = replace(state, vars={**state.vars, **option.set}, steps=state.steps + 1)
         return advance(dialogue, state, option.next, [])
+    if isinstance(node, Stance) and rating is not None and STANCE_MIN <= rating <= STANCE_MAX:
+        state = replace(state, stances={**state.stances, node.phase: rating})  # the group's median vote
     state = replace(state, steps=state.steps + 1, probing=False)
     return advance(dialogue, state, node.next, [])  # type: ignore[union-attr]
 

@@ -25,7 +25,7 @@ from .model import (
     Stance,
     Text,
 )
-from .texts import applies, render
+from .texts import applies, known, render
 from .texts import localize as localize
 
 # ---- inputs -------------------------------------------------------------------------------
@@ -375,7 +375,7 @@ def advance(d: Dialogue, state: RunState, node_id: str, out: list[Output]) -> tu
 
 def _prompt(d: Dialogue, state: RunState) -> list[Output]:
     node = d.node(state.node)
-    progress = Progress(state.steps + 1, state.steps + d.steps_to_end[node.id])
+    progress = Progress(state.steps + 1, state.steps + steps_left(d, state, node.id))
     if isinstance(node, Ask):
         if state.probing:
             return [Question(node.id, state.asked, node.move, probe=True, kind=state.last_kind)]
@@ -385,6 +385,31 @@ def _prompt(d: Dialogue, state: RunState) -> list[Output]:
         return [progress, Buttons(node.id, _render(node.text, state), labels, _sources(d, node.cite))]
     assert isinstance(node, Stance)
     return [progress, StanceQuestion(node.id, _render(d.claim, state), node.phase)]
+
+
+def steps_left(d: Dialogue, state: RunState, node_id: str) -> int:
+    """The steps (questions, choices, ratings) still ahead on the longest path from a node, counting
+    what this run will see: a node whose condition fails is not counted; of alternatives that
+    depend on a rating not given yet (a run of nodes conditioned on the same keys), one is."""
+
+    def walk(current: str | None, unknown: frozenset[str]) -> int:
+        total = 0
+        while current is not None:
+            node = d.node(current)
+            when = getattr(node, "when", None) or {}
+            if when and not known(when, state):
+                keys = frozenset(when)
+                counts, unknown = keys != unknown, keys
+            else:
+                counts, unknown = not when or applies(when, state), frozenset()
+            if isinstance(node, Choose):
+                return total + 1 + max(walk(o.next, frozenset()) for o in node.options)
+            if counts and isinstance(node, (Ask, Stance)):
+                total += 1
+            current = None if isinstance(node, End) else node.next  # type: ignore[union-attr]
+        return total
+
+    return walk(node_id, frozenset())
 
 
 def _recap(d: Dialogue, state: RunState) -> Recap:

@@ -56,16 +56,28 @@ def applies(when: Mapping[str, str], state: RunState) -> bool:
     return all(_holds(key, wanted, state) for key, wanted in when.items())
 
 
+MIDDLE = 3
+"""A rating the run does not have (a member who did not vote in a group session) counts as the
+middle of the scale, so exactly one of a set of alternatives (">= 4" / "<= 3") applies."""
+
+
 def _holds(key: str, wanted: str, state: RunState) -> bool:
     if key == "stance.shift":
-        before, after = state.stances.get("before"), state.stances.get("after")
-        if before is None or after is None:
-            return False
+        before, after = state.stances.get("before", MIDDLE), state.stances.get("after", MIDDLE)
         return wanted == ("up" if after > before else "down" if after < before else "none")
     if key.startswith("stance."):
-        value = state.stances.get(key.removeprefix("stance."))
-        return value is not None and compares(value, wanted)
+        return compares(state.stances.get(key.removeprefix("stance."), MIDDLE), wanted)
     return state.vars.get(key) == wanted
+
+
+def known(when: Mapping[str, str], state: RunState) -> bool:
+    """Whether the run already has everything the condition depends on (a later rating it has not)."""
+    for key in when:
+        if key == "stance.shift" and not {"before", "after"} <= set(state.stances):
+            return False
+        if key in ("stance.before", "stance.after") and key.removeprefix("stance.") not in state.stances:
+            return False
+    return True
 
 
 def compares(value: int, condition: str) -> bool:

@@ -41,6 +41,12 @@ GROUPS = filters.ChatType.GROUPS & filters.USER
 STEERING = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
+def median_vote(counts: list[int]) -> int:
+    """The median of a rating poll's votes (option i is the rating i + 1; the lower middle on a tie)."""
+    votes = [i + 1 for i, n in enumerate(counts) for _ in range(n)]
+    return votes[(len(votes) - 1) // 2]
+
+
 class GroupHandlers:
     def __init__(self, shell: Shell, ack_seconds: float = 15.0):
         self.shell = shell
@@ -300,28 +306,31 @@ class GroupHandlers:
             text = self.shell.prompts.t("group.is_paused", session.locale)
             await self.note(context.bot, session.chat, session.thread, esc(text))
             return
-        choice = await self._close_polls(context, session)
-        moved, _ = self.sessions.next(session, choice, render=self.render_stretch())
+        choice, rating = await self._close_polls(context, session)
+        moved, _ = self.sessions.next(session, choice, render=self.render_stretch(), rating=rating)
         # Only now take the old step's buttons off: a control message the drain was still posting for
         # it is recorded by now (and then retired here) or, when it comes back later, found outdated.
         await self._retire_control(context, moved)
         self.shell.kick(context.bot, session.chat)
 
-    async def _close_polls(self, context, session: GroupSession) -> int | None:
+    async def _close_polls(self, context, session: GroupSession) -> tuple[int | None, int | None]:
         return await self._close_polls_with(context.bot, session)
 
-    async def _close_polls_with(self, bot: Bot, session: GroupSession) -> int | None:
-        """Stop the current step's polls; for a choice, the option with most votes (ties: the first)."""
-        winner = None
+    async def _close_polls_with(self, bot: Bot, session: GroupSession) -> tuple[int | None, int | None]:
+        """Stop the current step's polls: for a choice, the option with most votes (ties: the
+        first); for a rating, the median vote (1-5), or None without votes."""
+        winner = rating = None
         for row in self.sessions.polls_now(session):
             try:
                 poll = await bot.stop_poll(int(session.chat), row.message_id)
             except TelegramError:
                 continue
+            counts = [o.voter_count for o in poll.options]
             if row.phase is None and poll.total_voter_count:
-                counts = [o.voter_count for o in poll.options]
                 winner = counts.index(max(counts))
-        return winner
+            elif row.phase is not None and sum(counts):
+                rating = median_vote(counts)
+        return winner, rating
 
     async def _retire_control(self, context, session: GroupSession) -> None:
         await self._retire_control_with(context.bot, session)

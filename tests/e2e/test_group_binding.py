@@ -203,7 +203,7 @@ async def test_a_session_sends_no_edit_that_changes_nothing(fake, tmp_path):
         fake.send_command(c.fiona.user, "/session", payload="value-and-trust", chat=group)
         pressed = await room.next(c.fiona)
         question = await room.question(pressed)
-        fake.reply(alice.user, group, question.message_id, "ok")
+        fake.reply(alice.user, group, question.message_id, "Respect, mostly.")  # short: the probe
         probe = await room.expect("concrete example", after=question.message_id)
         await room.expect("Answers so far: 1", after=question.message_id)
         fake.reply(alice.user, group, probe.message_id, "After the follow-up: " + THICK)  # not counted

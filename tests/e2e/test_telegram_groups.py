@@ -67,7 +67,7 @@ async def test_a_whole_group_session(fake, tmp_path):
         q_value = await room.question("what could being taken seriously mean", pressed)
         assert fake.send_text(alice.user, "a message to the room, not a reply", chat=group) is None, "privacy mode"
         fake.reply(alice.user, group, q_value.message_id, "Group, Alice: " + THICK)
-        fake.reply(bob.user, group, q_value.message_id, "ok")
+        fake.reply(bob.user, group, q_value.message_id, "Respect, mostly.")  # short: the probe
         probe = await room.expect("concrete example", after=q_value.message_id)
         assert probe.reply_markup.get("force_reply") and probe.reply_markup.get("selective")
         fake.reply(bob.user, group, probe.message_id, "Group, Bob after the follow-up: " + THICK)
@@ -111,7 +111,7 @@ async def test_a_whole_group_session(fake, tmp_path):
         grouped = {(r["participant"].split(" ")[0], r["answer"]) for r in rows if r["group_session"]}
         assert grouped == {
             ("Alice", "Group, Alice: " + THICK),
-            ("Bob", "ok"),
+            ("Bob", "Respect, mostly."),
             ("Bob", "Group, Bob after the follow-up: " + THICK),
         }
         assert {r["answer"] for r in rows if not r["group_session"]} == {"Private, Alice: " + THICK}

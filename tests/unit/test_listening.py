@@ -293,3 +293,47 @@ def test_the_follow_up_table_in_the_authors_guide_is_true():
     names |= {"no-reason": followups.NO_REASON, "none (covers)": "none (covers)", "none": "none"}
     for answer, expected in rows:
         assert kind_of(d, answer) == names[expected], answer
+
+
+def test_a_rating_the_run_lacks_counts_as_the_middle_and_alternatives_count_once():
+    against = Say("against", text("Against."), "for", when=MappingProxyType({"stance.before": ">= 4"}))
+    for_first = Say("for", text("For."), "q-value", when=MappingProxyType({"stance.before": "<= 3"}))
+    up = Ask("q-up", (text("Up?"),), "implications", "q-down", when=MappingProxyType({"stance.shift": "up"}))
+    down = replace(up, id="q-down", next="q-none", when=MappingProxyType({"stance.shift": "down"}))
+    none = replace(up, id="q-none", next="end", when=MappingProxyType({"stance.shift": "none"}))
+    nodes = [Stance("before", "before", "against"), against, for_first, replace(Q_VALUE, next="after")]
+    nodes += [Stance("after", "after", "q-up"), up, down, none, End("end", text("Thanks."))]
+    d = Dialogue(
+        "d",
+        1,
+        text("D"),
+        text("S"),
+        5,
+        (),
+        (),
+        (),
+        text("C."),
+        MappingProxyType({n.id: n for n in nodes}),
+        "before",
+        fallbacks=FALLBACKS,
+    )
+    from bot.engine import advance_group
+    from bot.engine.step import Progress
+
+    _state, out = step(d, None, StartInput())
+    assert [o for o in out if isinstance(o, Progress)] == [Progress(1, 4)], "before, q-value, after, one of three"
+    group, out = advance_group(d, None)
+    group, out = advance_group(d, group)  # nobody voted: the middle, so the case for comes first
+    assert [o.text for o in out if hasattr(o, "text") and o.text in ("Against.", "For.")] == ["For."]
+    group, _ = advance_group(d, None)
+    group, out = advance_group(d, group, rating=5)  # the group's median vote
+    assert group.stances == {"before": 5}
+    assert [o.text for o in out if hasattr(o, "text") and o.text in ("Against.", "For.")] == ["Against."]
+
+
+def test_the_median_vote_of_a_rating_poll():
+    from bot.telegram.groups import median_vote
+
+    assert median_vote([0, 0, 1, 0, 0]) == 3
+    assert median_vote([1, 0, 0, 0, 1]) == 1, "the lower middle on a tie"
+    assert median_vote([0, 2, 0, 1, 3]) == 4
