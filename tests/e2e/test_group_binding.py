@@ -210,7 +210,7 @@ async def test_a_session_sends_no_edit_that_changes_nothing(fake, tmp_path):
         await fake.wait_for_async(lambda: bot.storage.db["reflections"].count == 2, what="the follow-up stored")
         fake.reply(bob.user, group, question.message_id, "Bob: " + THICK)
         await room.expect("Answers so far: 2", after=question.message_id)
-        for _ in range(8):
+        for _ in range(10):
             pressed = await room.next(c.fiona, pressed)
         await room.expect("Session finished", after=pressed)
 

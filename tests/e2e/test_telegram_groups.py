@@ -44,7 +44,7 @@ async def test_a_whole_group_session(fake, tmp_path):
         # Alice is in the middle of a private dialogue at the same time.
         await alice.press(TITLE)
         await alice.press("5")
-        await alice.expect("Step 2 of 9")
+        await alice.expect("Step 2 of 14")
 
         fake.send_command(fiona.user, "/session", payload="value-and-trust", chat=group)
         await room.expect("Group session: Worth the paper?")
@@ -82,7 +82,7 @@ async def test_a_whole_group_session(fake, tmp_path):
         await alice.write("Private, Alice: " + THICK)
         await alice.expect("What would convince you")
 
-        for step in range(8):  # q-evidence, choice, viewpoint, assumptions, implications, stance, portfolio, end
+        for step in range(10):  # q-evidence, choice, viewpoint, assumptions, implications, stance, what, so what, now what, end
             pressed = await room.next(fiona, pressed)
             if step == 1:
                 choice_poll = await room.poll(pressed)
@@ -212,7 +212,7 @@ async def test_a_session_completes_under_the_group_rate_limit(fake, tmp_path):
         room = Room(fake, group)
         fake.send_command(fiona.user, "/session", payload="value-and-trust", chat=group)
         pressed = 0
-        for _ in range(9):
+        for _ in range(11):
             pressed = await room.next(fiona, pressed)
         await room.expect("Session finished", after=pressed, timeout=60)
         assert [r for r in fake.requests if r.status == 429], "the limit was really hit"

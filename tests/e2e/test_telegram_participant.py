@@ -24,7 +24,7 @@ async def at_first_question(p: Participant, rating: str = "3") -> None:
     """Open the first dialogue from the menu, rate the claim, and wait for the first open question."""
     await p.press(TITLE)
     await p.press(rating)
-    await p.expect("Step 2 of 9")
+    await p.expect("Step 2 of 14")
 
 
 async def play_value_and_trust(p: Participant, answer: str = THICK, probe_reply: str | None = None) -> None:
@@ -32,7 +32,7 @@ async def play_value_and_trust(p: Participant, answer: str = THICK, probe_reply:
     await p.expect("Meet Lena")
     await p.expect("Before we start: how far do you agree?")
     await p.press("2")
-    await p.expect("Step 2 of 9")
+    await p.expect("Step 2 of 14")
     await p.write(answer)
     if probe_reply is not None:
         await p.expect("A follow-up:")
@@ -49,7 +49,13 @@ async def play_value_and_trust(p: Participant, answer: str = THICK, probe_reply:
     await p.write(THICK)
     await p.expect("Now, after thinking it through")
     await p.press("4")
+    await p.expect("You rated the claim 2 at the start and 4 now")
+    await p.write(THICK)
     await p.expect("For your portfolio")
+    await p.write(THICK)
+    await p.expect("Why does that matter")
+    await p.write(THICK)
+    await p.expect("the next time you choose a course")
     await p.write(THICK)
     await p.expect("Your recap")
     await p.expect("What next?")
@@ -88,7 +94,7 @@ async def test_consent_then_a_whole_dialogue_then_the_portfolio(fake, tmp_path):
         reflections = bot.storage.runs.reflections(
             bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
         )
-        assert [r.answer for r in reflections] == ["dunno"] + [THICK] * 6
+        assert [r.answer for r in reflections] == ["dunno"] + [THICK] * 9
         assert reflections[1].probe == 1
 
 
@@ -113,7 +119,7 @@ async def test_stale_and_forged_buttons_get_a_notice(fake, tmp_path):
         await alice.press(TITLE)
         stance = await alice.expect("Before we start")
         fake.press(alice.user, stance.message_id, "2")
-        await alice.expect("Step 2 of 9")
+        await alice.expect("Step 2 of 14")
         data = "s:" + stance.reply_markup["inline_keyboard"][0][0]["callback_data"].split(":", 1)[1]
         fake.press_data(alice.user, stance.message_id, data)  # the same rating again, buttons already gone
         mallory = Participant(fake, fake.user("Mallory"))
@@ -141,7 +147,7 @@ async def test_bad_input_gets_clear_answers(fake, tmp_path):
         await alice.write("I think 3")
         await alice.expect("Please rate the claim from 1 to 5")
         await alice.press("3")
-        await alice.expect("Step 2 of 9")
+        await alice.expect("Step 2 of 14")
         fake.send_sticker(alice.user)
         await alice.expect("I can only read text")
         fake.send_photo(alice.user)
@@ -236,12 +242,12 @@ async def test_telegram_errors_are_retried_and_every_message_arrives_once(fake, 
         await alice.expect("Before we start")
         fake.fail("sendMessage", times=2, kind="500")
         await alice.press("2")
-        await alice.expect("Step 2 of 9")
+        await alice.expect("Step 2 of 14")
         texts = alice.bot_texts()
         assert sum("Meet Lena" in t for t in texts) == 1
         assert sum("The case for the micro-credential" in t for t in texts) == 1
-        order = [i for i, t in enumerate(texts) if "The case for" in t or "The case against" in t or "Step 2" in t]
-        assert order == sorted(order) and len(order) == 3
+        order = [i for i, t in enumerate(texts) if "The case for" in t or "Step 2" in t]
+        assert order == sorted(order) and len(order) == 2
 
 
 async def test_two_participants_at_once_do_not_interfere(fake, tmp_path):
@@ -254,8 +260,8 @@ async def test_two_participants_at_once_do_not_interfere(fake, tmp_path):
         await bea.press(TITLE)
         await alice.press("1")
         await bea.press("5")
-        await alice.expect("Step 2 of 9")
-        await bea.expect("Step 2 of 9")
+        await alice.expect("Step 2 of 14")
+        await bea.expect("Step 2 of 14")
         await alice.write("Alice: " + THICK)
         await bea.write("Bea: " + THICK)
         await alice.expect("What would convince you")
@@ -319,7 +325,7 @@ async def test_resume_shows_the_pending_step(fake, tmp_path):
         await consent(alice)
         await at_first_question(alice, "3")
         await alice.command("/resume")
-        await alice.expect("Step 2 of 9")
+        await alice.expect("Step 2 of 14")
 
 
 async def test_consent_can_be_withdrawn_and_nothing_new_is_kept(fake, tmp_path):
@@ -367,7 +373,7 @@ async def test_switching_between_two_dialogues_in_progress(fake, tmp_path):
         await alice.press("4")
         await alice.expect("Step 2 of")
         await alice.command("/menu")
-        await alice.press(f"▸ {TITLE} (2/9)")
+        await alice.press(f"▸ {TITLE} (2/14)")
         await alice.expect("When Lena's colleague says")
         await alice.write(THICK)
         await alice.expect("What would convince you")

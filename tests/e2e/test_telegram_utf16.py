@@ -38,7 +38,7 @@ async def play_with(p: Participant, answers: list[str]) -> None:
     await p.press(TITLE)
     await p.expect("Before we start: how far do you agree?")
     await p.press("2")
-    await p.expect("Step 2 of 9")
+    await p.expect("Step 2 of 14")
     await p.write(answers[0])
     await p.expect("What would convince you")
     await p.write(answers[1])
@@ -52,14 +52,20 @@ async def play_with(p: Participant, answers: list[str]) -> None:
     await p.write(answers[4])
     await p.expect("Now, after thinking it through")
     await p.press("4")
-    await p.expect("For your portfolio")
+    await p.expect("You rated the claim 2 at the start and 4 now")
     await p.write(answers[5])
+    await p.expect("For your portfolio")
+    await p.write(answers[6])
+    await p.expect("Why does that matter")
+    await p.write(answers[7])
+    await p.expect("the next time you choose a course")
+    await p.write(answers[8])
     await p.expect("Your recap")
     await p.expect("What next?")
 
 
 async def test_long_emoji_answers_reach_a_recap_telegram_accepts(fake, tmp_path):
-    answers = [longest_answer(f"Answer {i}: ") for i in range(6)]
+    answers = [longest_answer(f"Answer {i}: ") for i in range(9)]
     assert all(4094 < units(a) <= 4096 and len(a) < 0.85 * units(a) for a in answers)
     async with running_bot(fake, tmp_path / "bot.db"):
         alice = Participant(fake, fake.user("Alice"))
