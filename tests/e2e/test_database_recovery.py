@@ -40,10 +40,10 @@ async def test_resume_shows_the_step_while_writes_are_refused_and_the_connection
         await alice.press("Yes, keep my answers")
         await alice.press(TITLE)
         await alice.press("3")
-        await alice.expect("Step 2 of 14")
+        await alice.expect("Step 2 of 12")
         bot.storage.database.conn.execute("PRAGMA query_only = ON")  # as after a remount: writes refused
         await alice.command("/resume")
-        await alice.expect("Step 2 of 14")  # reading the current step needs no write
+        await alice.expect("Step 2 of 12")  # reading the current step needs no write
         for attempt in range(3):
             await alice.write(f"Refused {attempt}, because the disk is read-only for a while, for example.")
             await alice.expect("could not save that just now")

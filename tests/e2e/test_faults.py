@@ -16,7 +16,7 @@ async def start_answering(fake, bot_db):
     await alice.press("Yes, keep my answers")
     await alice.press(TITLE)
     await alice.press("3")
-    await alice.expect("Step 2 of 14")
+    await alice.expect("Step 2 of 12")
     return alice
 
 
@@ -62,7 +62,7 @@ async def test_429_500_and_timeouts_for_a_while_every_message_arrives_once_in_or
             await p.expect("Before we start", timeout=30)
             await p.press("4")
         for p in people:
-            await p.expect("Step 2 of 14", timeout=30)
+            await p.expect("Step 2 of 12", timeout=30)
         expected = ["Worth the paper?", "Meet Lena", "Before we start", "The case against", "Step 2"]
         for p in people:
             all_texts = p.bot_texts()

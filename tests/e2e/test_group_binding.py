@@ -203,14 +203,14 @@ async def test_a_session_sends_no_edit_that_changes_nothing(fake, tmp_path):
         fake.send_command(c.fiona.user, "/session", payload="value-and-trust", chat=group)
         pressed = await room.next(c.fiona)
         question = await room.question(pressed)
-        fake.reply(alice.user, group, question.message_id, "Respect, mostly.")  # short: the probe
+        fake.reply(alice.user, group, question.message_id, "Quite a lot.")  # short: the probe
         probe = await room.expect("concrete example", after=question.message_id)
         await room.expect("Answers so far: 1", after=question.message_id)
         fake.reply(alice.user, group, probe.message_id, "After the follow-up: " + THICK)  # not counted
         await fake.wait_for_async(lambda: bot.storage.db["reflections"].count == 2, what="the follow-up stored")
         fake.reply(bob.user, group, question.message_id, "Bob: " + THICK)
         await room.expect("Answers so far: 2", after=question.message_id)
-        for _ in range(10):
+        for _ in range(11):
             pressed = await room.next(c.fiona, pressed)
         await room.expect("Session finished", after=pressed)
 

@@ -20,7 +20,7 @@ async def test_sigterm_while_waiting_out_a_minute_long_429(fake, tmp_path):
         await alice.press("Yes, keep my answers")
         await alice.press(TITLE)
         await alice.press("3")
-        await alice.expect("Step 2 of 14")
+        await alice.expect("Step 2 of 12")
         fake.fail("sendMessage", times=1, kind="429", retry_after=60)
         await alice.write(THICK)
         await fake.wait_for_async(

@@ -34,7 +34,7 @@ async def first_answers(p: Participant, mark: str) -> dict:
     """Rate the claim, answer two questions (the first one edited); returns the first answer's update."""
     await p.press(TITLE)
     await p.press("3")
-    await p.expect("Step 2 of 14")
+    await p.expect("Step 2 of 12")
     sent = await p.write(f"{THICK} {mark}")
     await p.expect("What would convince you")
     p.fake.edit_text(p.user, sent["message"]["message_id"], f"{THICK} edited {mark}")
@@ -70,7 +70,7 @@ async def test_an_edit_after_consent_is_withdrawn_is_not_kept(fake, tmp_path):
         await consent(alice)
         await alice.press(TITLE)
         await alice.press("3")
-        await alice.expect("Step 2 of 14")
+        await alice.expect("Step 2 of 12")
         kept = await alice.write("Kept: " + THICK)
         await alice.expect("What would convince you")
         await alice.command("/privacy")

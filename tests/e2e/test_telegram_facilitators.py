@@ -25,7 +25,7 @@ async def join(p: Participant, code: str, cohort: str, consent: bool = True) -> 
 async def answer_first_question(p: Participant, text: str) -> None:
     await p.press(TITLE)
     await p.press("2")
-    await p.expect("Step 2 of 14")
+    await p.expect("Step 2 of 12")
     await p.write(text)
     await p.expect("What would convince you")
 

@@ -44,7 +44,7 @@ async def test_a_whole_group_session(fake, tmp_path):
         # Alice is in the middle of a private dialogue at the same time.
         await alice.press(TITLE)
         await alice.press("5")
-        await alice.expect("Step 2 of 14")
+        await alice.expect("Step 2 of 12")
 
         fake.send_command(fiona.user, "/session", payload="value-and-trust", chat=group)
         await room.expect("Group session: Worth the paper?")
@@ -67,7 +67,7 @@ async def test_a_whole_group_session(fake, tmp_path):
         q_value = await room.question("what could being taken seriously mean", pressed)
         assert fake.send_text(alice.user, "a message to the room, not a reply", chat=group) is None, "privacy mode"
         fake.reply(alice.user, group, q_value.message_id, "Group, Alice: " + THICK)
-        fake.reply(bob.user, group, q_value.message_id, "Respect, mostly.")  # short: the probe
+        fake.reply(bob.user, group, q_value.message_id, "Quite a lot.")  # short: the probe
         probe = await room.expect("concrete example", after=q_value.message_id)
         assert probe.reply_markup.get("force_reply") and probe.reply_markup.get("selective")
         fake.reply(bob.user, group, probe.message_id, "Group, Bob after the follow-up: " + THICK)
@@ -82,7 +82,8 @@ async def test_a_whole_group_session(fake, tmp_path):
         await alice.write("Private, Alice: " + THICK)
         await alice.expect("What would convince you")
 
-        for step in range(10):  # q-evidence, choice, viewpoint, assumptions, implications, stance, what, so what, now what, end
+        # q-evidence, choice, viewpoint, assumptions, implications, stance, fit, what, so what, now what, end
+        for step in range(11):
             pressed = await room.next(fiona, pressed)
             if step == 1:
                 choice_poll = await room.poll(pressed)
@@ -111,7 +112,7 @@ async def test_a_whole_group_session(fake, tmp_path):
         grouped = {(r["participant"].split(" ")[0], r["answer"]) for r in rows if r["group_session"]}
         assert grouped == {
             ("Alice", "Group, Alice: " + THICK),
-            ("Bob", "Respect, mostly."),
+            ("Bob", "Quite a lot."),
             ("Bob", "Group, Bob after the follow-up: " + THICK),
         }
         assert {r["answer"] for r in rows if not r["group_session"]} == {"Private, Alice: " + THICK}
@@ -212,7 +213,7 @@ async def test_a_session_completes_under_the_group_rate_limit(fake, tmp_path):
         room = Room(fake, group)
         fake.send_command(fiona.user, "/session", payload="value-and-trust", chat=group)
         pressed = 0
-        for _ in range(11):
+        for _ in range(12):
             pressed = await room.next(fiona, pressed)
         await room.expect("Session finished", after=pressed, timeout=60)
         assert [r for r in fake.requests if r.status == 429], "the limit was really hit"

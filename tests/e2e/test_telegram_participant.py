@@ -24,7 +24,7 @@ async def at_first_question(p: Participant, rating: str = "3") -> None:
     """Open the first dialogue from the menu, rate the claim, and wait for the first open question."""
     await p.press(TITLE)
     await p.press(rating)
-    await p.expect("Step 2 of 14")
+    await p.expect("Step 2 of 12")
 
 
 async def play_value_and_trust(p: Participant, answer: str = THICK, probe_reply: str | None = None) -> None:
@@ -32,7 +32,7 @@ async def play_value_and_trust(p: Participant, answer: str = THICK, probe_reply:
     await p.expect("Meet Lena")
     await p.expect("Before we start: how far do you agree?")
     await p.press("2")
-    await p.expect("Step 2 of 14")
+    await p.expect("Step 2 of 12")
     await p.write(answer)
     if probe_reply is not None:
         await p.expect("A follow-up:")
@@ -119,7 +119,7 @@ async def test_stale_and_forged_buttons_get_a_notice(fake, tmp_path):
         await alice.press(TITLE)
         stance = await alice.expect("Before we start")
         fake.press(alice.user, stance.message_id, "2")
-        await alice.expect("Step 2 of 14")
+        await alice.expect("Step 2 of 12")
         data = "s:" + stance.reply_markup["inline_keyboard"][0][0]["callback_data"].split(":", 1)[1]
         fake.press_data(alice.user, stance.message_id, data)  # the same rating again, buttons already gone
         mallory = Participant(fake, fake.user("Mallory"))
@@ -147,7 +147,7 @@ async def test_bad_input_gets_clear_answers(fake, tmp_path):
         await alice.write("I think 3")
         await alice.expect("Please rate the claim from 1 to 5")
         await alice.press("3")
-        await alice.expect("Step 2 of 14")
+        await alice.expect("Step 2 of 12")
         fake.send_sticker(alice.user)
         await alice.expect("I can only read text")
         fake.send_photo(alice.user)
@@ -242,7 +242,7 @@ async def test_telegram_errors_are_retried_and_every_message_arrives_once(fake, 
         await alice.expect("Before we start")
         fake.fail("sendMessage", times=2, kind="500")
         await alice.press("2")
-        await alice.expect("Step 2 of 14")
+        await alice.expect("Step 2 of 12")
         texts = alice.bot_texts()
         assert sum("Meet Lena" in t for t in texts) == 1
         assert sum("The case for the micro-credential" in t for t in texts) == 1
@@ -260,8 +260,8 @@ async def test_two_participants_at_once_do_not_interfere(fake, tmp_path):
         await bea.press(TITLE)
         await alice.press("1")
         await bea.press("5")
-        await alice.expect("Step 2 of 14")
-        await bea.expect("Step 2 of 14")
+        await alice.expect("Step 2 of 12")
+        await bea.expect("Step 2 of 12")
         await alice.write("Alice: " + THICK)
         await bea.write("Bea: " + THICK)
         await alice.expect("What would convince you")
@@ -325,7 +325,7 @@ async def test_resume_shows_the_pending_step(fake, tmp_path):
         await consent(alice)
         await at_first_question(alice, "3")
         await alice.command("/resume")
-        await alice.expect("Step 2 of 14")
+        await alice.expect("Step 2 of 12")
 
 
 async def test_consent_can_be_withdrawn_and_nothing_new_is_kept(fake, tmp_path):
@@ -373,7 +373,7 @@ async def test_switching_between_two_dialogues_in_progress(fake, tmp_path):
         await alice.press("4")
         await alice.expect("Step 2 of")
         await alice.command("/menu")
-        await alice.press(f"▸ {TITLE} (2/14)")
+        await alice.press(f"▸ {TITLE} (2/12)")
         await alice.expect("When Lena's colleague says")
         await alice.write(THICK)
         await alice.expect("What would convince you")

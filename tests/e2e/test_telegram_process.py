@@ -34,7 +34,7 @@ async def test_kill_9_mid_dialogue_then_restart_loses_and_repeats_nothing(fake, 
         await alice.press("Yes, keep my answers")
         await alice.press(TITLE)
         await alice.press("3")
-        await alice.expect("Step 2 of 14", timeout=30)
+        await alice.expect("Step 2 of 12", timeout=30)
         await alice.write("First: " + THICK)
         await alice.expect("What would convince you")
     finally:

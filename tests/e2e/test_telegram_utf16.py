@@ -38,7 +38,7 @@ async def play_with(p: Participant, answers: list[str]) -> None:
     await p.press(TITLE)
     await p.expect("Before we start: how far do you agree?")
     await p.press("2")
-    await p.expect("Step 2 of 14")
+    await p.expect("Step 2 of 12")
     await p.write(answers[0])
     await p.expect("What would convince you")
     await p.write(answers[1])

@@ -53,7 +53,7 @@ def test_a_whole_dialogue_from_the_menu_is_stored(tmp_path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Dialogues (" in out and "1.   Worth the paper?" in out
-    assert "[Step 1 of 14]" in out and "[Step 12 of 12]" in out
+    assert "[Step 1 of 12]" in out and "[Step 12 of 12]" in out
     assert "1) The university issuing it" in out and "2) A hiring manager" in out
     assert "Your recap" in out and "Your stance: 2 at the start, 4 at the end." in out
     assert "You are hiring a lab data analyst" in out
@@ -74,10 +74,10 @@ def test_quit_mid_way_then_resume_where_you_left_off(tmp_path):
     assert "Your place is saved." in first.stdout
     second = play(db, THICK + "\n")
     assert "Welcome back. Continuing “Worth the paper?" in second.stdout
-    assert "[Step 3 of 14]" in second.stdout
+    assert "[Step 3 of 12]" in second.stdout
     assert "What would convince you" in second.stdout
     third = play(db, "")
-    assert "[Step 4 of 14]" in third.stdout and "Pick a role" in third.stdout
+    assert "[Step 4 of 12]" in third.stdout and "Pick a role" in third.stdout
     reflections, stances, _ = stored(db)
     assert [r.node_id for r in reflections] == ["q-value", "q-evidence"]
     assert [s.value for s in stances] == [3]
@@ -106,7 +106,7 @@ def test_menu_command_and_unknown_dialogue(tmp_path):
     missing = play(db, "", "no-such-dialogue")
     assert missing.returncode == 2 and "There is no dialogue called “no-such-dialogue”" in missing.stdout
     result = play(db, "3\n/menu\n42\n2\n/quit\n", "value-and-trust")
-    assert "▸ Worth the paper? How a micro-credential earns trust: step 2 of 14" in result.stdout
+    assert "▸ Worth the paper? How a micro-credential earns trust: step 2 of 12" in result.stdout
     assert "There is no dialogue 42." in result.stdout
     assert "Does it count? Recognising micro-credentials in admissions and hiring" in result.stdout
 
@@ -119,7 +119,7 @@ def test_help_lists_commands(tmp_path):
 def test_german_interface(tmp_path):
     result = play(tmp_path / "de.db", "1\n", "--lang", "de")
     assert "Das Papier wert?" in result.stdout
-    assert "Bevor wir beginnen" in result.stdout and "Schritt 1 von 14" in result.stdout
+    assert "Bevor wir beginnen" in result.stdout and "Schritt 1 von 12" in result.stdout
 
 
 def test_newlines_and_unicode_typed_in_the_terminal_are_kept(tmp_path):
@@ -172,6 +172,6 @@ def test_ctrl_c_keeps_the_place(tmp_path):
     assert proc.returncode == 0
     assert "Your place is saved." in rest
     resumed = play(db, "")
-    assert "[Step 3 of 14]" in resumed.stdout
+    assert "[Step 3 of 12]" in resumed.stdout
     reflections, stances, _ = stored(db)
     assert len(reflections) == 1 and [s.value for s in stances] == [5]
