@@ -23,6 +23,7 @@ from bot.engine import (
     step,
 )
 from bot.engine.model import Ask
+from bot.engine.step import localize
 
 from ..support.content import CONTENT, ROOT
 
@@ -161,3 +162,29 @@ def test_no_sentence_is_copied_from_the_seed():
         words = _words(path.read_text(encoding="utf-8"))
         copied = {" ".join(words[i : i + 8]) for i in range(len(words) - 7)} & runs
         assert not copied, f"{path.name} repeats the seed: {sorted(copied)[:3]}"
+
+
+@pytest.mark.parametrize("dialogue_id", dialogue_ids())
+def test_every_dialogue_listens(course, dialogue_id):
+    """Issue "Dialogues that listen": answer-aware follow-ups on every open question, meeting the
+    stance, the participant's words given back, the elenchus step, the three-part portfolio entry."""
+    from bot.engine.model import PORTFOLIO
+
+    dialogue = course.get(dialogue_id)
+    asks = [n for n in dialogue.nodes.values() if isinstance(n, Ask)]
+    questions = [n for n in asks if n.move != PORTFOLIO]
+    assert all(n.follow_ups for n in questions), [n.id for n in questions if not n.follow_ups]
+    assert all(n.title for n in asks), [n.id for n in asks if not n.title]
+    conditioned = [n for n in dialogue.nodes.values() if any(k == "stance.before" for k in getattr(n, "when", {}))]
+    assert conditioned, "a branch that meets the opening stance"
+    elenchus = [n for n in asks if any(k == "stance.shift" for k in n.when)]
+    assert {n.when["stance.shift"] for n in elenchus} == {"up", "down", "none"}, "the elenchus step for every shift"
+    for n in elenchus:
+        shown = n.variants[0]["en"]
+        assert "{stance.before}" in shown and "{stance.after}" in shown and "{excerpt." in shown, n.id
+    texts = [
+        t["en"] for n in dialogue.nodes.values() for t in getattr(n, "variants", ()) or [getattr(n, "text", {})] if t
+    ]
+    assert any("{excerpt." in t or "{answer." in t for t in texts if "{stance.after}" not in t), "words given back"
+    portfolio = [n for n in asks if n.move == PORTFOLIO]
+    assert [localize(n.title, "en") for n in portfolio] == ["What?", "So what?", "Now what?"]
