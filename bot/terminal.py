@@ -233,10 +233,10 @@ class Terminal:
         self.say(f"== {self.t('recap.title')} ==")
         self.say(self.t("recap.claim", claim=recap.claim))
         self.say(self.t("recap.shift", before=recap.before or dash, after=recap.after or dash))
-        self.say()
-        self.say(self.t("recap.answers"))
         if recap.choices:
             self.say(self.t("recap.chosen", choices=", ".join(recap.choices)))
+        self.say()
+        self.say(self.t("recap.answers"))
         for item in recap.items:
             self.say()
             heading = f"{self.t('recap.followup')}: {item.question}" if item.probe else item.title or item.question
