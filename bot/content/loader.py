@@ -35,6 +35,7 @@ from ..engine.model import (
     Text,
 )
 from .check import check_dialogue
+from .languages import check_languages, declared
 from .report import Report, did_you_mean
 from .schema_errors import check_shape
 from .yamlpos import ContentError, PosList, PosMap, Problem, load, shown_path
@@ -85,8 +86,9 @@ def _load_all(content_dir: Path) -> tuple[Course | None, list[Problem]]:
     dialogues: dict[str, Dialogue] = {}
     first_seen: dict[str, str] = {}
     broken: set[str] = set()
+    languages = declared(content_dir / COURSE_FILE)
     for path in dialogue_files(content_dir):
-        dialogue, found = _load_dialogue(path, bibliography)
+        dialogue, found = _load_dialogue(path, bibliography, languages)
         problems += found
         if dialogue is None:
             broken.add(_declared_id(path))
@@ -187,7 +189,7 @@ def _load_course_file(
     for field in ("id", "title", "summary", "outcomes", "dialogues"):
         if field not in data:
             report.add([], f"the course is missing '{field}'. Add it (see content/README.md).")
-    for field in sorted(set(data) - {"id", "title", "summary", "outcomes", "dialogues", "follow_ups"}):
+    for field in sorted(set(data) - {"id", "title", "summary", "outcomes", "dialogues", "follow_ups", "languages"}):
         report.add([field], f"unknown field '{field}' in the course file. Remove it or fix its spelling.", key=True)
     listed = data.get("dialogues") or []
     if not isinstance(listed, list):
@@ -266,7 +268,9 @@ def _text_or_report(report: Report, path: list[Any], value: Any) -> Text | None:
 # ---- one dialogue -------------------------------------------------------------------------
 
 
-def _load_dialogue(path: Path, bibliography: dict[str, Source]) -> tuple[Dialogue | None, list[Problem]]:
+def _load_dialogue(
+    path: Path, bibliography: dict[str, Source], languages: tuple[str, ...] = ("en",)
+) -> tuple[Dialogue | None, list[Problem]]:
     report = _open_mapping(
         path, "a dialogue file must be a mapping with id, title, nodes and so on (see content/README.md)."
     )
@@ -277,6 +281,8 @@ def _load_dialogue(path: Path, bibliography: dict[str, Source]) -> tuple[Dialogu
     if report.has_errors:
         return None, report.problems
     check_dialogue(report, data, bibliography)
+    if not report.has_errors:
+        check_languages(report, data, languages)
     if report.has_errors:
         return None, report.problems
     return _build(data, bibliography), report.problems
