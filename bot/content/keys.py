@@ -35,3 +35,20 @@ def cite_names(sources: tuple[Source, ...]) -> str:
 def reference(source: Source) -> str:
     """A full reference line, with its link when there is one."""
     return f"{source.cite} {source.link}" if source.link else source.cite
+
+
+MOVE_KEYS = {
+    "clarification": "move.clarification",
+    "assumptions": "move.assumptions",
+    "evidence": "move.evidence",
+    "viewpoints": "move.viewpoints",
+    "implications": "move.implications",
+    "meta-question": "move.meta_question",
+    "portfolio": "move.portfolio",
+}
+"""A Socratic move's name in words, for documents (the id is only for exports and tools)."""
+
+
+def move_name(move: str, t) -> str:
+    key = MOVE_KEYS.get(move)
+    return t(key) if key else move

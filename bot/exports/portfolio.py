@@ -23,7 +23,7 @@ import html
 import re
 from collections.abc import Callable, Iterable
 
-from ..content.keys import reference
+from ..content.keys import move_name, reference
 from .records import Answer, PortfolioEntry
 
 Translate = Callable[..., str]
@@ -99,7 +99,7 @@ def to_markdown(name: str, entries: Iterable[PortfolioEntry], t: Translate, gene
             label = t("portfolio.followup") if answer.probe else t("portfolio.question")
             lines += [f"### {label}: {md_heading(_heading(answer))}", ""]
             lines += md_quote(answer.answer)
-            meta = f"{t('portfolio.move')}: {md_text(answer.move)} · {_day(answer.created)}"
+            meta = f"{t('portfolio.move')}: {md_text(move_name(answer.move, t))} · {_day(answer.created)}"
             if answer.edited:
                 meta += f" · {t('portfolio.edited', date=_day(answer.edited))}"
             lines += ["", f"<sub>{meta}</sub>", ""]
@@ -142,7 +142,7 @@ def to_html(name: str, entries: Iterable[PortfolioEntry], t: Translate, generate
             )
         for answer in entry.answers:
             label = t("portfolio.followup") if answer.probe else t("portfolio.question")
-            meta = f"{t('portfolio.move')}: {answer.move} · {_day(answer.created)}"
+            meta = f"{t('portfolio.move')}: {move_name(answer.move, t)} · {_day(answer.created)}"
             if answer.edited:
                 meta += f" · {t('portfolio.edited', date=_day(answer.edited))}"
             out.append(
