@@ -13,7 +13,7 @@ from ..engine.model import Source
 from ..engine.texts import PLACEHOLDER, valid_condition
 from .limits import MAX_LABEL, MAX_MESSAGE, MAX_NODE_ID_BYTES, telegram_length
 from .listening_check import check_listening
-from .report import Report, did_you_mean
+from .report import Report, did_you_mean, texts_in
 
 _PLACEHOLDER = PLACEHOLDER
 
@@ -154,17 +154,7 @@ def _find_cycle(graph: dict[str, list[str]], start: str) -> list[str] | None:
 
 def _texts(data: dict) -> Iterator[tuple[list[Any], str, str]]:
     """(path, locale, text) for every text in a dialogue that a participant may see."""
-
-    def each(path: list[Any], value: Any) -> Iterator[tuple[list[Any], str, str]]:
-        if isinstance(value, str):
-            yield path, "en", value
-        elif isinstance(value, dict):
-            for locale, text in value.items():
-                yield [*path, locale], locale, text
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                yield from each([*path, i], item)
-
+    each = texts_in
     for field in ("title", "summary", "claim", "outcomes"):
         yield from each([field], data[field])
     for i, node in enumerate(data["nodes"]):

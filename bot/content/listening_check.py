@@ -15,7 +15,7 @@ from typing import Any
 
 from ..engine.listening import can_match
 from ..engine.texts import PLACEHOLDER
-from .report import Report
+from .report import Report, texts_in
 
 MAX_WORDS = 70
 MAX_STATEMENTS = 2
@@ -64,20 +64,9 @@ def _topological(graph: dict[str, list[str]], start: str) -> list[str]:
 
 def _texts(node: dict) -> Iterator[tuple[list[Any], str, str]]:
     for field in TEXT_FIELDS:
-        yield from _each([field], node.get(field))
+        yield from texts_in([field], node.get(field))
     for j, follow in enumerate(node.get("follow_ups", [])):
-        yield from _each(["follow_ups", j, "ask"], follow["ask"])
-
-
-def _each(path: list[Any], value: Any) -> Iterator[tuple[list[Any], str, str]]:
-    if isinstance(value, str):
-        yield path, "en", value
-    elif isinstance(value, dict):
-        for locale, text in value.items():
-            yield [*path, locale], locale, text
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _each([*path, i], item)
+        yield from texts_in(["follow_ups", j, "ask"], follow["ask"])
 
 
 def _check_lengths(report: Report, nodes: list[dict]) -> None:
@@ -117,7 +106,7 @@ def _check_meta_questions(report: Report, nodes: list[dict]) -> None:
     for i, node in enumerate(nodes):
         if node.get("move") != "meta-question":
             continue
-        for path, _, text in _each(["ask"], node["ask"]):
+        for path, _, text in texts_in(["ask"], node["ask"]):
             if "?" not in text:
                 report.warn(
                     ["nodes", i, *path],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .yamlpos import Problem, position
@@ -32,3 +32,16 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' Did you mean …?' with the closest choice, or nothing when none is close."""
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def texts_in(path: list[Any], value: Any) -> Iterator[tuple[list[Any], str, str]]:
+    """(path, locale, text) of a text value: a string (English), a mapping of locales, or a list of
+    either (variants)."""
+    if isinstance(value, str):
+        yield path, "en", value
+    elif isinstance(value, dict):
+        for locale, text in value.items():
+            yield [*path, locale], locale, text
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from texts_in([*path, i], item)
