@@ -45,3 +45,12 @@ def fake():
 def mini(tmp_path: Path) -> Dialogue:
     folder = write_content(tmp_path / "content", {"mini.yaml": MINI})
     return load_course(folder).get("mini")
+
+
+@pytest.fixture
+def sessions(mini, storage):
+    """The group-session use cases over a tmp storage, with the small test dialogue as the course."""
+    from bot.app.group_sessions import GroupSessions
+    from bot.engine import Course
+
+    return GroupSessions(storage, Course("t", {"en": "T"}, {"en": "S"}, (), (mini,)))

@@ -5,22 +5,11 @@ was withdrawn is not stored, and the participant is told so."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 from ..support.bot_harness import TITLE, Participant, running_bot
+from ..support.disk import traces
 
 THICK = "I would check how it was assessed, because a transparent test shows what was learned, for example a project."
-
-
-def traces(db: Path, marker: str) -> dict[str, int]:
-    """How often the marker occurs in each file SQLite keeps for the database, in UTF-8 or UTF-16."""
-    found = {}
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        path = Path(f"{db}{suffix}")
-        if path.exists():
-            data = path.read_bytes()
-            found[path.name] = sum(data.count(marker.encode(codec)) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
-    return found
 
 
 async def consent(p: Participant) -> None:

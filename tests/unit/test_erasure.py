@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -23,19 +22,10 @@ from bot.engine import Buttons, ChoiceInput, Finished, Question, StanceInput, St
 from bot.storage import Storage
 from bot.storage import database as database_module
 
+from ..support.disk import traces
+
 CHAT = "7001"
 FILLER = " because employers read the outcomes, for example in interviews."
-
-
-def traces(db: Path, marker: str) -> dict[str, int]:
-    """How often the marker occurs in each file SQLite keeps for the database, in UTF-8 or UTF-16."""
-    found = {}
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        path = Path(f"{db}{suffix}")
-        if path.exists():
-            data = path.read_bytes()
-            found[path.name] = sum(data.count(marker.encode(codec)) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
-    return found
 
 
 @pytest.fixture(params=["build default", "secure_delete off by default"])

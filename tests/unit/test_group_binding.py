@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app.group_sessions import Counting, GroupSessions, Starter
-from bot.engine import Course, Question
+from bot.app.group_sessions import Counting, Starter
+from bot.engine import Question
 from bot.telegram import group_render
+
+from ..support.prompts import t
 
 THICK = "It matters because employers read the outcomes, for example in interviews."
 CHAT = "-100"
-
-
-def t(key: str, **values: object) -> str:
-    return key + "".join(f"|{k}={v}" for k, v in sorted(values.items()))
-
-
-@pytest.fixture
-def sessions(mini, storage) -> GroupSessions:
-    return GroupSessions(storage, Course("t", {"en": "T"}, {"en": "S"}, (), (mini,)))
 
 
 @pytest.fixture

@@ -3,23 +3,13 @@ the one follow-up rule, consent, and the summary. Then the renderer's group mess
 
 from __future__ import annotations
 
-import pytest
-
-from bot.app.group_sessions import GroupSessions
-from bot.engine import Course, Question
+from bot.engine import Question
 from bot.telegram import group_render
 from bot.telegram.messages import Photo, Poll, Text
 
+from ..support.prompts import t
+
 THICK = "It matters because employers read the outcomes, for example in interviews."
-
-
-def t(key: str, **values: object) -> str:
-    return key + "".join(f"|{k}={v}" for k, v in sorted(values.items()))
-
-
-@pytest.fixture
-def sessions(mini, storage) -> GroupSessions:
-    return GroupSessions(storage, Course("t", {"en": "T"}, {"en": "S"}, (), (mini,)))
 
 
 def member(storage, name: str, consent: bool = True) -> int:
