@@ -209,7 +209,7 @@ async def test_mydata_and_forget(fake, tmp_path):
         await alice.expect("Nothing was deleted")
         await alice.command("/forget")
         await alice.press("Yes, delete everything")
-        await alice.expect("Deleted: 1 answers, 1 ratings, 1 dialogue runs and 1 consent records")
+        await alice.expect("Deleted. Answers: 1, ratings: 1, dialogue runs: 1, consent records: 1.")
         pid = bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
         assert bot.storage.runs.reflections(pid) == [] and bot.storage.runs.of(pid) == []
 
