@@ -146,7 +146,7 @@ def test_the_overview_reads_in_german(ov):
     ]
     markdown = overview_markdown(ov, DE)
     assert markdown.startswith("# Überblick über die Kohorte\n") and "| Dialog | Begonnen | Abgeschlossen |" in markdown
-    assert "| Teilnehmer·in | Begonnen | Abgeschlossen |" in markdown
+    assert "| Teilnehmende | Begonnen | Abgeschlossen |" in markdown
     english = {EN(k) for k in ("report.column.started", "report.title", "report.dialogues", "report.nobody")}
     assert not [word for word in english if word in markdown]
 
