@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..clock import utc_now
@@ -62,11 +63,19 @@ def export(
     locale: str = "en",
     generated: str | None = None,
     xapi_base: str = DEFAULT_XAPI_BASE,
+    translators: Callable[[str], Callable[..., str]] | None = None,
+    templates: Path | None = None,
 ) -> int:
-    """Write the scope's reflections in a format to a binary stream; returns how many records."""
+    """Write the scope's reflections in a format to a binary stream; returns how many records.
+
+    `translators` gives the words of a locale: with it, each participant's portfolio in the zip
+    is in that participant's language (else all are in `locale`)."""
     generated = generated or utc_now()
     if fmt == "zip":
-        count = bundle.write_portfolio_zip(_portfolios(storage, course, scope, locale), out, t, generated)
+        portfolios = _portfolios(storage, course, scope, locale)
+        count = bundle.write_portfolio_zip(
+            portfolios, out, t, generated, lang=locale, translators=translators, templates=templates
+        )
     else:
         text = io.TextIOWrapper(out, encoding="utf-8", newline="")
         rows = records(storage, course, scope, locale)
@@ -99,8 +108,9 @@ def _scope_dict(storage: Storage, scope: Scope) -> dict[str, Any]:
 
 def _portfolios(
     storage: Storage, course: Course, scope: Scope, locale: str
-) -> Iterator[tuple[str, list[PortfolioEntry]]]:
-    """One participant at a time: their runs, answers and ratings within the scope."""
+) -> Iterator[tuple[str, list[PortfolioEntry], str]]:
+    """One participant at a time: their runs, answers and ratings within the scope, in their language
+    (the one they chose, else that of their latest run in the scope, else `locale`)."""
     by_participant: dict[int, str] = {}
     for row in storage.exports.answers(scope.cohort_ids, **scope.filters()):
         by_participant.setdefault(row.participant_id, participant_label(row.participant_id, row.participant_name))
@@ -113,7 +123,9 @@ def _portfolios(
         run_ids = {r.run_id for r in reflections}
         runs = [r for r in storage.runs.of(participant_id) if r.id in run_ids]
         stances = [s for s in storage.runs.stances(participant_id) if s.run_id in run_ids]
-        yield label, portfolio_entries(course, runs, reflections, stances, locale)
+        person = storage.participants.get(participant_id)
+        theirs = (person.locale if person else None) or (runs[-1].locale if runs else locale)
+        yield label, portfolio_entries(course, runs, reflections, stances, theirs), theirs
 
 
 def _in_scope(row: Reflection, scope: Scope) -> bool:

@@ -205,6 +205,8 @@ class FacilitatorHandlers:
                 t=partial(self.shell.t, who),
                 locale=who.locale,
                 xapi_base=self.shell.settings.xapi_base,
+                translators=self.shell.translator,
+                templates=self.shell.settings.portfolio_templates,
             )
             out.seek(0)
 
