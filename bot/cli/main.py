@@ -115,6 +115,8 @@ def _play(args: argparse.Namespace, settings: Settings) -> int:
             locale=locale,
             user=args.user,
             db_label=str(settings.db.resolve()),
+            out_dir=settings.db.resolve().parent,
+            templates=settings.portfolio_templates,
         )
         return terminal.run(args.dialogue)
     finally:
