@@ -20,6 +20,7 @@ from ..exports import bundle, csv_export, json_export, xapi
 from ..exports.records import PortfolioEntry, ReflectionRecord, participant_label
 from ..reports import chart
 from ..reports import overview as report
+from ..reports.shift import paired_shifts
 from ..storage import Storage
 from ..storage.rows import Cohort, Reflection
 from .records import portfolio_entries, reflection_record, run_record
@@ -142,14 +143,23 @@ class Report:
     chart: bytes
 
 
-def cohort_report(storage: Storage, course: Course, cohort: Cohort, *, actor: str, locale: str = "en") -> Report:
-    """The overview of one cohort, its chart, and the audit record that it was viewed."""
+def cohort_report(
+    storage: Storage,
+    course: Course,
+    cohort: Cohort,
+    *,
+    actor: str,
+    locale: str = "en",
+    t: Callable[..., str] | None = None,
+) -> Report:
+    """The overview of one cohort, its chart (in `t`'s language), and the audit record that it was viewed."""
     scope = Scope((cohort.id,))
     runs = [run_record(r) for r in storage.exports.runs(scope.cohort_ids)]
     reflections = list(records(storage, course, scope, locale))
     view = report.overview(runs, reflections, course, locale)
     storage.cohorts.record_audit(actor, "report", _scope_dict(storage, scope), len(reflections))
-    return Report(view, report.overview_text(view), report.overview_markdown(view), chart.stance_chart_png(view))
+    png = chart.stance_chart_png(view, t, paired_shifts(runs))
+    return Report(view, report.overview_text(view), report.overview_markdown(view), png)
 
 
 class Exports:
@@ -162,5 +172,7 @@ class Exports:
     def export(self, scope: Scope, fmt: str, out: BinaryIO, **options: Any) -> int:
         return export(self.storage, self.course, scope, fmt, out, **options)
 
-    def cohort_report(self, cohort: Cohort, *, actor: str, locale: str = "en") -> Report:
-        return cohort_report(self.storage, self.course, cohort, actor=actor, locale=locale)
+    def cohort_report(
+        self, cohort: Cohort, *, actor: str, locale: str = "en", t: Callable[..., str] | None = None
+    ) -> Report:
+        return cohort_report(self.storage, self.course, cohort, actor=actor, locale=locale, t=t)
