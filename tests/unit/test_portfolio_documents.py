@@ -239,3 +239,35 @@ def test_leap2a_ids_are_stable_for_the_same_portfolio(german, prompts):
     other = leap2a.to_leap2a("Jürgen", german, t, GENERATED, feed_id="urn:uuid:2")
     ids = lambda data: {e.findtext("a:id", namespaces=NS) for e in ET.fromstring(data).findall("a:entry", NS)}  # noqa: E731
     assert not ids(again[0]) & ids(other)
+
+
+# ---- the facilitators' zip: each participant in their own language -------------------------------
+
+
+def test_the_zip_has_each_participant_in_their_own_language(tmp_path, prompts):
+    from bot.app import exporting
+
+    services = Services.open(tmp_path / "zip.db", load_course(CONTENT))
+    cohort = services.storage.cohorts.create("MC-Z", "cli:test")
+    anna = participant(services, "1", name="Anna", locale="de", cohort=cohort.id)
+    bob = participant(services, "2", name="Bob", locale="en", cohort=cohort.id)
+    dialogue = services.course.dialogues[0].id
+    play_through(services, anna, dialogue, locale="de", before=2, after=4, answer=GERMAN_ANSWER)
+    play_through(services, bob, dialogue, locale="en", before=3, after=3, answer="Because the outcomes are listed.")
+    out = io.BytesIO()
+    count = services.exports.export(
+        exporting.Scope((cohort.id,)), "zip", out, actor="cli:test", t=translator(prompts, "en"), locale="en",
+        translators=lambda locale: translator(prompts, locale),
+    )  # fmt: skip
+    services.close()
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(out.getvalue()))
+    assert count == 2
+    anna_md, bob_md = (archive.read(f"{n}-P{p}.md").decode() for n, p in (("Anna", anna), ("Bob", bob)))
+    assert "# Reflexionsportfolio" in anna_md and "Sokratischer Zug" in anna_md and "Question:" not in anna_md
+    assert "# Portfolio of reflections" in bob_md and "Socratic move" in bob_md
+    assert '<html lang="de">' in archive.read(f"Anna-P{anna}.html").decode()
+    feed = ET.fromstring(archive.read(f"Anna-P{anna}.leap2a.xml"))
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "de"
+    assert "Exported from Elenchus" in archive.read("README.txt").decode(), "the README is the facilitator's"
