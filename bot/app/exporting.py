@@ -125,7 +125,7 @@ def _portfolios(
         runs = [r for r in storage.runs.of(participant_id) if r.id in run_ids]
         stances = [s for s in storage.runs.stances(participant_id) if s.run_id in run_ids]
         person = storage.participants.get(participant_id)
-        theirs = (person.locale if person else None) or (runs[-1].locale if runs else locale)
+        theirs = (person.locale if person else None) or (runs[-1].state.get("locale") if runs else None) or locale
         yield label, portfolio_entries(course, runs, reflections, stances, theirs), theirs
 
 
