@@ -7,6 +7,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -271,3 +272,34 @@ def test_the_zip_has_each_participant_in_their_own_language(tmp_path, prompts):
     feed = ET.fromstring(archive.read(f"Anna-P{anna}.leap2a.xml"))
     assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "de"
     assert "Exported from Elenchus" in archive.read("README.txt").decode(), "the README is the facilitator's"
+
+
+def test_without_a_chosen_language_the_runs_language_decides(tmp_path, prompts):
+    from bot.app import exporting
+
+    services = Services.open(tmp_path / "run-locale.db", load_course(CONTENT))
+    cohort = services.storage.cohorts.create("MC-R", "cli:test")
+    person = services.participants.identify("telegram", "7", name="Eva")  # no /language chosen
+    services.participants.decide(person.id, "1-de", True)
+    services.storage.cohorts.join(cohort.id, person.id)
+    play_through(
+        services, person.id, services.course.dialogues[0].id, locale="de", before=1, after=2, answer=GERMAN_ANSWER
+    )
+    out = io.BytesIO()
+    services.exports.export(
+        exporting.Scope((cohort.id,)), "zip", out, actor="cli:test", t=translator(prompts, "en"),
+        translators=lambda locale: translator(prompts, locale),
+    )  # fmt: skip
+    services.close()
+    import zipfile
+
+    markdown = zipfile.ZipFile(io.BytesIO(out.getvalue())).read(f"Eva-P{person.id}.md").decode()
+    assert "# Reflexionsportfolio" in markdown
+
+
+def test_the_templates_folder_is_a_setting():
+    from bot.config import Settings
+
+    assert Settings.from_env({}, dotenv=Path("/nonexistent")).portfolio_templates is None
+    settings = Settings.from_env({"ELENCHUS_PORTFOLIO_TEMPLATES": "/etc/elenchus/t"}, dotenv=Path("/nonexistent"))
+    assert settings.portfolio_templates == Path("/etc/elenchus/t")
