@@ -68,7 +68,7 @@ def write_portfolio_zip(
     translators: Callable[[str], Translate] | None = None,
     templates: Path | None = None,
 ) -> int:
-    """Write <name>.md, <name>.html and <name>.leap2a.xml per participant, then README.txt; return the participants.
+    """Write <name>.md, <name>.html and <name>.leap2a.zip (for Mahara) per participant, then README.txt; return the participants.
 
     Each item is (label, entries) or (label, entries, locale): with a locale and `translators`, that
     participant's files are in their language; otherwise in `lang` with `t`."""

@@ -38,12 +38,13 @@ def portfolio_files(
     templates: Path | None = None,
     with_pdf: bool = True,
 ) -> list[File]:
-    """<stem>.md, <stem>.html, <stem>.pdf (if PDFs can be made and are wanted) and <stem>.leap2a.xml."""
+    """<stem>.md, <stem>.html, <stem>.pdf (if PDFs can be made and are wanted) and <stem>.leap2a.zip."""
     page = to_html(name, entries, t, generated, lang, templates=templates)
     files = [File(f"{stem}.md", to_markdown(name, entries, t, generated).encode()), File(f"{stem}.html", page.encode())]
     if with_pdf and pdf.unavailable() is None:
         files.append(File(f"{stem}.pdf", pdf.html_to_pdf(page)))
     elif with_pdf:
         log.warning("event=portfolio_without_pdf reason=%s", pdf.unavailable())
-    files.append(File(f"{stem}.leap2a.xml", leap2a.to_leap2a(name, entries, t, generated, feed_id=feed_id, lang=lang)))
+    mahara = leap2a.to_leap2a_zip(name, entries, t, generated, feed_id=feed_id, lang=lang)
+    files.append(File(f"{stem}.leap2a.zip", mahara))
     return files

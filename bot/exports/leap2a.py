@@ -7,15 +7,18 @@ its answers. Each answer becomes a `leap2:entry` (a journal post in Mahara) that
 Socratic move (in words) as a tag. Mahara's blog importer reads exactly these: the selection type
 for a journal, its has_part links for the posts, and title, content, published and updated.
 
-The XML is built with ElementTree, so every text is escaped by the serialiser; characters XML 1.0
+Mahara imports a zip with the feed as leap2a.xml in it (`to_leap2a_zip`), the form its own
+exports have. The XML is built with ElementTree, so every text is escaped by the serialiser; characters XML 1.0
 cannot carry (control characters) are dropped, as no reader would accept them.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Callable, Iterable
 
 from ..content.keys import move_name, reference
@@ -29,6 +32,8 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 LEAP2 = "http://terms.leapspecs.org/"
 CATEGORIES = "http://wiki.leapspecs.org/2A/categories/"
 VERSION = "http://www.leapspecs.org/2010-07/2A/"
+MANIFEST = "leap2a.xml"
+"""The name Mahara looks for in an uploaded zip."""
 _NAMESPACE = uuid.UUID("6d1c7f9e-2a49-4c61-9a5e-4f4d0c1b7e21")
 """Entry ids are UUIDs derived from the feed id, so a re-export of the same answers has the same ids."""
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -123,6 +128,14 @@ def to_leap2a(
             _add(post, _atom("category"), term=move_name(answer.move, t))
     ET.indent(feed)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def to_leap2a_zip(name: str, entries: Iterable[PortfolioEntry], t: Translate, generated: str, **options: str) -> bytes:
+    """The feed as Mahara's import takes it: a zip holding leap2a.xml (options as for `to_leap2a`)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, to_leap2a(name, entries, t, generated, **options))
+    return buffer.getvalue()
 
 
 def _derived(feed_id: str, name: str) -> str:

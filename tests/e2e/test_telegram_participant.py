@@ -3,8 +3,10 @@ server, which checks every request against the Bot API spec. The tests act as pa
 
 from __future__ import annotations
 
+import io
 import json
 import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import asdict
 
 from bot.exports import pdf
@@ -88,14 +90,14 @@ async def test_consent_then_a_whole_dialogue_then_the_portfolio(fake, tmp_path):
             )
         )
         names = [d.document[0] for d in docs]
-        expected = ["md", "html", "pdf", "leap2a.xml"] if count == 4 else ["md", "html", "leap2a.xml"]
+        expected = ["md", "html", "pdf", "leap2a.zip"] if count == 4 else ["md", "html", "leap2a.zip"]
         assert [n.split(".", 1)[1] for n in names] == expected
         markdown, page = (d.document[1].decode() for d in docs[:2])
         for text in (markdown, page):
             assert TITLE in text and "Ralston" not in text
             assert "dunno" in text and "Council of the European Union (2022)" in text
         assert "> " + THICK in markdown and "Your stance: 2 at the start, 4 at the end" in markdown
-        feed = ET.fromstring(docs[-1].document[1])
+        feed = ET.fromstring(zipfile.ZipFile(io.BytesIO(docs[-1].document[1])).read("leap2a.xml"))
         contents = [
             e.findtext("{http://www.w3.org/2005/Atom}content") for e in feed.iter("{http://www.w3.org/2005/Atom}entry")
         ]

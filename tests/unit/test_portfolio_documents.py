@@ -172,7 +172,7 @@ def test_the_files_of_a_portfolio(german, prompts):
     files = portfolio_files(
         "Jürgen", german, translator(prompts, "de"), GENERATED, stem="p", lang="de", feed_id="urn:x:1"
     )
-    assert [f.name for f in files] == ["p.md", "p.html", "p.pdf", "p.leap2a.xml"]
+    assert [f.name for f in files] == ["p.md", "p.html", "p.pdf", "p.leap2a.zip"]
     first = pages_of(files[2].data)[0]
     assert german[0].title.split()[0] in first and german[0].answers[0].title.split()[0] in first
 
@@ -269,7 +269,9 @@ def test_the_zip_has_each_participant_in_their_own_language(tmp_path, prompts):
     assert "# Reflexionsportfolio" in anna_md and "Sokratischer Zug" in anna_md and "Question:" not in anna_md
     assert "# Portfolio of reflections" in bob_md and "Socratic move" in bob_md
     assert '<html lang="de">' in archive.read(f"Anna-P{anna}.html").decode()
-    feed = ET.fromstring(archive.read(f"Anna-P{anna}.leap2a.xml"))
+    inner = zipfile.ZipFile(io.BytesIO(archive.read(f"Anna-P{anna}.leap2a.zip")))
+    assert inner.namelist() == ["leap2a.xml"], "the form Mahara's import looks for"
+    feed = ET.fromstring(inner.read("leap2a.xml"))
     assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "de"
     assert "Exported from Elenchus" in archive.read("README.txt").decode(), "the README is the facilitator's"
 

@@ -23,7 +23,7 @@ def test_portfolio_and_mydata_write_files_next_to_the_database(tmp_path):
     assert "Your portfolio is in these files:" in result.stdout
     paths = written(result.stdout)
     suffixes = [p.name.split(".", 1)[1] for p in paths]
-    expected = ["md", "html", "pdf", "leap2a.xml"] if pdf.unavailable() is None else ["md", "html", "leap2a.xml"]
+    expected = ["md", "html", "pdf", "leap2a.zip"] if pdf.unavailable() is None else ["md", "html", "leap2a.zip"]
     assert suffixes == [*expected, "json"]
     assert all(p.parent == tmp_path and p.exists() for p in paths)
     markdown = paths[0].read_text("utf-8")
