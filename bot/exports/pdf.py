@@ -30,13 +30,18 @@ def unavailable() -> str | None:
 
 
 def html_to_pdf(page: str) -> bytes:
-    """The PDF of an HTML page (the portfolio); it refers to no file or URL, so nothing is fetched."""
-    from weasyprint import HTML
+    """The PDF of an HTML page (the portfolio). It is self-contained, so nothing is fetched but
+    data: URLs (a logo embedded in an institution's template): a template must not make the bot
+    load local files or remote URLs while it renders someone's portfolio."""
+    import weasyprint
 
-    return HTML(string=page, url_fetcher=_no_fetching).write_pdf()
+    if hasattr(weasyprint, "URLFetcher"):  # WeasyPrint >= 66
+        fetcher = weasyprint.URLFetcher(allowed_protocols=("data",))
+    else:  # pragma: no cover - older WeasyPrint takes a function
 
+        def fetcher(url: str, *args, **kwargs):
+            if not url.startswith("data:"):
+                raise ValueError(f"the portfolio PDF fetches nothing but data: URLs ({url[:40]})")
+            return weasyprint.default_url_fetcher(url, *args, **kwargs)
 
-def _no_fetching(url: str, *args, **kwargs):
-    """Refuse every fetch: the portfolio is self-contained, and an institution's template must not
-    make the bot load remote or local files while it renders a participant's portfolio."""
-    raise ValueError(f"the portfolio PDF fetches nothing ({url[:40]})")
+    return weasyprint.HTML(string=page, url_fetcher=fetcher).write_pdf()

@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from ..content.keys import move_name, reference
@@ -168,10 +169,12 @@ def html_context(name: str, entries: Iterable[PortfolioEntry], t: Translate, gen
 
 @cache
 def _environment(template_dir: Path | None) -> Environment:
-    """Templates from the institution's directory first, then the shipped ones; autoescaping always on."""
+    """Templates from the institution's directory first, then the shipped ones; autoescaping always on,
+    and sandboxed, so a template reaches only the values it is given. An unknown name is an error
+    (StrictUndefined) rather than a silently empty field."""
     loaders = [FileSystemLoader(str(template_dir))] if template_dir else []
     loaders.append(FileSystemLoader(str(TEMPLATES)))
-    return Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined)
+    return SandboxedEnvironment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined)
 
 
 def to_html(

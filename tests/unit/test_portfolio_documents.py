@@ -305,3 +305,23 @@ def test_the_templates_folder_is_a_setting():
     assert Settings.from_env({}, dotenv=Path("/nonexistent")).portfolio_templates is None
     settings = Settings.from_env({"ELENCHUS_PORTFOLIO_TEMPLATES": "/etc/elenchus/t"}, dotenv=Path("/nonexistent"))
     assert settings.portfolio_templates == Path("/etc/elenchus/t")
+
+
+def test_an_institutions_template_is_sandboxed(tmp_path, prompts):
+    from jinja2.exceptions import SecurityError
+
+    (tmp_path / "portfolio.html").write_text("{{ name.__class__.__mro__[1].__subclasses__() }}", encoding="utf-8")
+    with pytest.raises(SecurityError):
+        to_html("A", [], translator(prompts, "en"), GENERATED, templates=tmp_path)
+
+
+@needs_pdf
+def test_the_pdf_fetches_no_file_but_data_urls(tmp_path, prompts):
+    leaked = tmp_path / "leak.css"
+    leaked.write_text('h1::after { content: " LEAKED" }', encoding="utf-8")
+    embedded = "data:text/css,h1::before%20%7B%20content%3A%20%22LOGO%20%22%20%7D"
+    page = to_html("A", [], translator(prompts, "en"), GENERATED).replace(
+        "</head>", f'<link rel="stylesheet" href="file://{leaked}"><link rel="stylesheet" href="{embedded}"></head>'
+    )
+    (first,) = pages_of(pdf.html_to_pdf(page))
+    assert "LOGO Portfolio of reflections" in first and "LEAKED" not in first
