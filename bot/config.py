@@ -53,6 +53,9 @@ class Settings:
     xapi_base: str = "https://elenchus.invalid/xapi"
     """IRI prefix of the activities in xAPI exports (ELENCHUS_XAPI_BASE): set it to your institution's."""
     bot_username: str | None = None
+    portfolio_templates: Path | None = None
+    """A directory with an institution's own portfolio.html / portfolio.css (ELENCHUS_PORTFOLIO_TEMPLATES);
+    what it lacks comes from bot/exports/templates/."""
     """For invitation links made by the CLI (ELENCHUS_BOT_USERNAME); the bot knows its own."""
 
     @classmethod
@@ -78,6 +81,9 @@ class Settings:
             rate=_rate(env.get("ELENCHUS_RATE") or "30/1"),
             admins=frozenset(a.strip() for a in (env.get("ELENCHUS_ADMINS") or "").split(",") if a.strip()),
             bot_username=(env.get("ELENCHUS_BOT_USERNAME") or "").lstrip("@") or None,
+            portfolio_templates=Path(env["ELENCHUS_PORTFOLIO_TEMPLATES"])
+            if env.get("ELENCHUS_PORTFOLIO_TEMPLATES")
+            else None,
             xapi_base=(env.get("ELENCHUS_XAPI_BASE") or "https://elenchus.invalid/xapi").rstrip("/"),
         )
 

@@ -2,15 +2,19 @@
 
 Works with piped input, so it is scriptable: each line is one answer, choice or command.
 End of input, Ctrl-C or /quit stop and keep the place; the next `elenchus play` resumes it.
+/portfolio writes the portfolio's files (Markdown, HTML, PDF, Leap2A) next to the database,
+/mydata everything stored about the participant as JSON, and /forget erases it after a "yes".
 """
 
 from __future__ import annotations
 
 import getpass
 import textwrap
+from pathlib import Path
 from typing import TextIO
 
 from .app.services import Services
+from .clock import utc_now
 from .content.keys import MENU_KEYS, MENU_MARKS, PHASE_KEYS, cite_names, notice_key, reference
 from .content.prompts import Prompts
 from .engine import (
@@ -36,11 +40,18 @@ BLOCK = '"""'
 """A line of its own that starts and ends an answer of several lines."""
 
 
+DATA_COMMANDS = {"/portfolio": "portfolio", "/mydata": "mydata", "/forget": "forget"}
+
+
 class _Quit(Exception):
     pass
 
 
 class _Menu(Exception):
+    pass
+
+
+class _Forgotten(Exception):
     pass
 
 
@@ -55,17 +66,27 @@ class Terminal:
         locale: str = "en",
         user: str | None = None,
         db_label: str = "",
+        out_dir: Path | None = None,
+        templates: Path | None = None,
     ):
-        self.service, self.prompts = services.dialogues, prompts
+        self.services, self.service, self.prompts = services, services.dialogues, prompts
         self.stdin, self.stdout = stdin, stdout
         self.locale = locale
         self.db_label = db_label
+        self.user = user or getpass.getuser()
+        self.out_dir = out_dir or Path.cwd()
+        """Where /portfolio and /mydata write their files (the database's folder)."""
+        self.templates = templates
         self.echo = not _is_tty(stdin)
         """Piped input is not shown by the terminal, so echo it for a readable transcript."""
-        person = services.participants.identify(PLATFORM, user or getpass.getuser(), locale=locale)
-        self.participant = person.id
+        self.participant = self._identify()
+
+    def _identify(self) -> int:
+        """The participant of this login; the terminal's consent is running it on one's own computer."""
+        person = self.services.participants.identify(PLATFORM, self.user, locale=self.locale)
         if not person.consents:
-            services.participants.decide(person.id, CONSENT_VERSION, True)
+            self.services.participants.decide(person.id, CONSENT_VERSION, True)
+        return person.id
 
     # ---- I/O ------------------------------------------------------------------------------
 
@@ -97,7 +118,74 @@ class Terminal:
         if command == "/help":
             self.say(self.t("terminal.help"))
             return self.ask(prompt)
+        if command in DATA_COMMANDS:
+            getattr(self, DATA_COMMANDS[command])()
+            return self.ask(prompt)
         return line
+
+    # ---- the participant's data -----------------------------------------------------------
+
+    def _stem(self, kind: str) -> str:
+        from .exports.bundle import safe_stem
+
+        return f"elenchus-{kind}-{safe_stem(self.user)}-{utc_now()[:10]}"
+
+    def _written(self) -> list[Path]:
+        """The files /portfolio and /mydata wrote for this login in the output folder."""
+        from .exports.bundle import safe_stem
+
+        user = safe_stem(self.user)
+        return [p for kind in ("portfolio", "mydata") for p in self.out_dir.glob(f"elenchus-{kind}-{user}-*")]
+
+    def portfolio(self) -> None:
+        from .exports import documents, leap2a, pdf
+
+        entries = self.services.rights.portfolio(self.participant, self.locale)
+        if not entries:
+            self.say(self.t("chat.portfolio_empty"))
+            return
+        files = documents.portfolio_files(
+            self.user,
+            entries,
+            self.t,
+            utc_now(),
+            stem=self._stem("portfolio"),
+            lang=self.locale,
+            feed_id=leap2a.feed_id_for("terminal", self.participant),
+            templates=self.templates,
+        )
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.say(self.t("terminal.portfolio_written"))
+        for file in files:
+            path = self.out_dir / file.name
+            path.write_bytes(file.data)
+            self.stdout.write(f"  {path}\n")
+        if (reason := pdf.unavailable()) is not None:
+            self.say(self.t("terminal.no_pdf", reason=reason), indent="  ")
+
+    def mydata(self) -> None:
+        from .exports import personal
+
+        path = self.out_dir / f"{self._stem('mydata')}.json"
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(personal.to_json(self.services.rights.everything(self.participant), utc_now()), "utf-8")
+        self.say(self.t("terminal.mydata_written"))
+        self.stdout.write(f"  {path}\n")
+
+    def forget(self) -> None:
+        self.stdout.write(self.t("terminal.forget_confirm", db=self.db_label))
+        self.stdout.flush()
+        line = self.stdin.readline()
+        if self.echo:
+            self.stdout.write(line if line.endswith("\n") else line + "\n")
+        if line.strip().casefold() != self.t("terminal.forget_word").casefold():
+            self.say(self.t("chat.forget_cancelled"))
+            return
+        counts = self.services.rights.forget(self.participant)
+        for written in self._written():
+            written.unlink(missing_ok=True)
+        self.say(self.t("chat.forgotten", **counts))
+        raise _Forgotten  # ends the session: carrying on would store this login again at once
 
     # ---- flow -----------------------------------------------------------------------------
 
@@ -112,6 +200,8 @@ class Terminal:
                 self._play(first)
             while True:
                 self._play(self._pick())
+        except _Forgotten:
+            return 0
         except (_Quit, KeyboardInterrupt, EOFError):
             self.say()
             self.say(self.t("terminal.bye"))
@@ -214,7 +304,7 @@ class Terminal:
                 pending = output
             elif isinstance(output, StanceQuestion):
                 self.say(self.t(PHASE_KEYS[output.phase]))
-                self.say(f"“{output.claim}”", indent="  ")
+                self.say(self.t("terminal.claim", claim=output.claim), indent="  ")
                 self.say(self.t("stance.scale"), indent="  ")
                 pending = output
             elif isinstance(output, Recap):

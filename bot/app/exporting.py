@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..clock import utc_now
@@ -19,6 +20,7 @@ from ..exports import bundle, csv_export, json_export, xapi
 from ..exports.records import PortfolioEntry, ReflectionRecord, participant_label
 from ..reports import chart, overview_text
 from ..reports import overview as report
+from ..reports.shift import paired_shifts
 from ..storage import Storage
 from ..storage.rows import Cohort, Reflection
 from .records import portfolio_entries, reflection_record, run_record
@@ -62,11 +64,19 @@ def export(
     locale: str = "en",
     generated: str | None = None,
     xapi_base: str = DEFAULT_XAPI_BASE,
+    translators: Callable[[str], Callable[..., str]] | None = None,
+    templates: Path | None = None,
 ) -> int:
-    """Write the scope's reflections in a format to a binary stream; returns how many records."""
+    """Write the scope's reflections in a format to a binary stream; returns how many records.
+
+    `translators` gives the words of a locale: with it, each participant's portfolio in the zip
+    is in that participant's language (else all are in `locale`)."""
     generated = generated or utc_now()
     if fmt == "zip":
-        count = bundle.write_portfolio_zip(_portfolios(storage, course, scope, locale), out, t, generated)
+        portfolios = _portfolios(storage, course, scope, locale)
+        count = bundle.write_portfolio_zip(
+            portfolios, out, t, generated, lang=locale, translators=translators, templates=templates
+        )
     else:
         text = io.TextIOWrapper(out, encoding="utf-8", newline="")
         rows = records(storage, course, scope, locale)
@@ -99,8 +109,9 @@ def _scope_dict(storage: Storage, scope: Scope) -> dict[str, Any]:
 
 def _portfolios(
     storage: Storage, course: Course, scope: Scope, locale: str
-) -> Iterator[tuple[str, list[PortfolioEntry]]]:
-    """One participant at a time: their runs, answers and ratings within the scope."""
+) -> Iterator[tuple[str, list[PortfolioEntry], str]]:
+    """One participant at a time: their runs, answers and ratings within the scope, in their language
+    (the one they chose, else that of their latest run in the scope, else `locale`)."""
     by_participant: dict[int, str] = {}
     for row in storage.exports.answers(scope.cohort_ids, **scope.filters()):
         by_participant.setdefault(row.participant_id, participant_label(row.participant_id, row.participant_name))
@@ -113,7 +124,9 @@ def _portfolios(
         run_ids = {r.run_id for r in reflections}
         runs = [r for r in storage.runs.of(participant_id) if r.id in run_ids]
         stances = [s for s in storage.runs.stances(participant_id) if s.run_id in run_ids]
-        yield label, portfolio_entries(course, runs, reflections, stances, locale)
+        person = storage.participants.get(participant_id)
+        theirs = (person.locale if person else None) or (runs[-1].state.get("locale") if runs else None) or locale
+        yield label, portfolio_entries(course, runs, reflections, stances, theirs), theirs
 
 
 def _in_scope(row: Reflection, scope: Scope) -> bool:
@@ -141,7 +154,7 @@ def cohort_report(
     view = report.overview(runs, reflections, course, locale)
     storage.cohorts.record_audit(actor, "report", _scope_dict(storage, scope), len(reflections))
     text, markdown = overview_text.overview_text(view, t), overview_text.overview_markdown(view, t)
-    return Report(view, text, markdown, chart.stance_chart_png(view))
+    return Report(view, text, markdown, chart.stance_chart_png(view, t, paired_shifts(runs)))
 
 
 class Exports:

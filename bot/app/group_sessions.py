@@ -15,7 +15,7 @@ unbinds it. Anyone else who may steer (the group's own admins) runs sessions for
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ..engine import (
     Course,
@@ -32,6 +32,7 @@ from ..engine import (
 from ..engine.model import Ask
 from ..engine.step import ask_text
 from ..reports.overview import Overview, overview
+from ..reports.shift import Shift, paired_shifts
 from ..storage import Storage
 from ..storage.rows import Cohort, GroupMessage, GroupSession
 from .records import run_record
@@ -80,6 +81,8 @@ class Summary:
     questions: dict[str, str]
     """The question text per node, as shown."""
     overview: Overview
+    shifts: dict[str, Shift] = field(default_factory=dict)
+    """Per dialogue, how many members rated the claim higher, the same or lower at the end."""
 
 
 GroupRender = Callable[[list[Output], GroupSession], list[dict]]
@@ -243,7 +246,8 @@ class GroupSessions:
         order = [n for n in dialogue.nodes if n in asked]
         runs = [run_record(r) for r in self.storage.exports.group_runs(session.id)]
         view = overview(runs, [], replace(self.course, dialogues=(dialogue,)))
-        return Summary(len(runs), {n: counts.get(n, 0) for n in order}, {n: asked[n] for n in order}, view)
+        answered = {n: counts.get(n, 0) for n in order}
+        return Summary(len(runs), answered, {n: asked[n] for n in order}, view, paired_shifts(runs))
 
     # ---- the bot's messages -----------------------------------------------------------------
 

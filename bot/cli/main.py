@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", help="address the webhook server listens on (127.0.0.1)")
     run.add_argument("--port", type=int, help="port the webhook server listens on (8443)")
     sub.add_parser("doctor", help="check the token, the database and the content, and say what was found")
+    meta = sub.add_parser("datasette-metadata", help="print Datasette metadata (JSON) for the database")
+    meta.add_argument("db", nargs="?", type=Path, help="the database file (default: ELENCHUS_DB, elenchus.db)")
     from .staff import add_parsers
 
     add_parsers(sub)
@@ -65,7 +67,14 @@ def _main(argv: list[str] | None) -> int:
         args = _parser().parse_args(["run" if settings.token else "play"])
     if args.command in STAFF_COMMANDS:
         return _staff(args, settings)
-    handler = {"play": _play, "check": _check, "graph": _graph, "run": _run, "doctor": _doctor}[args.command]
+    handler = {
+        "play": _play,
+        "check": _check,
+        "graph": _graph,
+        "run": _run,
+        "doctor": _doctor,
+        "datasette-metadata": _datasette_metadata,
+    }[args.command]
     return handler(args, settings)
 
 
@@ -115,10 +124,18 @@ def _play(args: argparse.Namespace, settings: Settings) -> int:
             locale=locale,
             user=args.user,
             db_label=str(settings.db.resolve()),
+            out_dir=settings.db.resolve().parent,
+            templates=settings.portfolio_templates,
         )
         return terminal.run(args.dialogue)
     finally:
         services.close()
+
+
+def _datasette_metadata(args: argparse.Namespace, settings: Settings) -> int:
+    from .datasette import print_metadata
+
+    return print_metadata(args.db or settings.db)
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:

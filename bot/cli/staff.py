@@ -121,6 +121,8 @@ def _export(args, settings: Settings, services: Services, prompts: Prompts) -> i
             actor=_actor(),
             t=partial(prompts.t, locale="en"),
             xapi_base=settings.xapi_base,
+            translators=lambda locale: partial(prompts.t, locale=locale),
+            templates=settings.portfolio_templates,
         )
     print(f"wrote {count} record(s) to {output}")
     return 0

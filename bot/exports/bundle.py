@@ -1,4 +1,9 @@
-"""The portfolios of a whole cohort as one zip: a Markdown and an HTML file per participant.
+"""The portfolios of a whole cohort as one zip: Markdown, HTML and Leap2A (for Mahara) per participant.
+
+Each participant's files are in that participant's language (the locale given with their
+portfolio), not the facilitator's; the README.txt is in the facilitator's. No PDF here: at about a
+second per participant a cohort's zip would hold a Telegram handler for minutes, and every
+participant gets their own PDF with /portfolio.
 
 Participants are written one at a time into the zip stream, so no more than one participant's
 portfolio is in memory at once. The README.txt listing the files comes last, once all names are known.
@@ -9,11 +14,12 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import BinaryIO
 
-from .portfolio import to_html, to_markdown
-from .records import PortfolioEntry
+from .documents import portfolio_files
+from .leap2a import feed_id_for
 
 Translate = Callable[..., str]
 
@@ -53,22 +59,33 @@ class _Names:
 
 
 def write_portfolio_zip(
-    portfolios: Iterable[tuple[str, list[PortfolioEntry]]],
+    portfolios: Iterable[Sequence],
     out: BinaryIO,
     t: Translate,
     generated: str,
     *,
     lang: str = "en",
+    translators: Callable[[str], Translate] | None = None,
+    templates: Path | None = None,
 ) -> int:
-    """Write one <name>.md and one <name>.html per (label, entries), then README.txt; return the participants."""
+    """Write <name>.md, <name>.html and <name>.leap2a.zip (for Mahara) per participant, then README.txt; return the participants.
+
+    Each item is (label, entries) or (label, entries, locale): with a locale and `translators`, that
+    participant's files are in their language; otherwise in `lang` with `t`."""
     names = _Names()
     listing: list[str] = []
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for label, entries in portfolios:
+        for label, entries, *rest in portfolios:
+            locale = rest[0] if rest and translators else lang
+            own = translators(locale) if rest and translators else t
             stem = names.claim(label)
-            archive.writestr(f"{stem}.md", to_markdown(label, entries, t, generated))
-            archive.writestr(f"{stem}.html", to_html(label, entries, t, generated, lang))
-            listing.append(f"{stem}.md, {stem}.html: {_one_line(label)}")
+            files = portfolio_files(
+                label, entries, own, generated, stem=stem, lang=locale, feed_id=feed_id_for("zip", label),
+                templates=templates, with_pdf=False,
+            )  # fmt: skip
+            for file in files:
+                archive.writestr(file.name, file.data)
+            listing.append(f"{', '.join(f.name for f in files)}: {_one_line(label)}")
         archive.writestr("README.txt", _readme(listing, t, generated))
     return len(listing)
 

@@ -1,8 +1,9 @@
 """A participant's reflections as a portfolio: Markdown, and a self-contained printable HTML page.
 
 Both carry text that participants typed (names, answers) and text from the content (titles,
-claims, questions, sources), so both escape it. The HTML page escapes everything with
-``html.escape``. The Markdown escapes so that a renderer shows the text as typed and builds no
+claims, questions, sources), so both escape it. The HTML page is rendered from the Jinja2
+template templates/portfolio.html with autoescaping on, so every value is escaped; an institution
+can put its own portfolio.html / portfolio.css in a directory (ELENCHUS_PORTFOLIO_TEMPLATES). The Markdown escapes so that a renderer shows the text as typed and builds no
 markup from it, while ordinary prose stays as it is in the .md file:
 
 - ``&``, ``<`` and ``>`` become entities: Markdown renderers (GitHub-like previews, Mahara) pass raw
@@ -19,14 +20,20 @@ markup from it, while ordinary prose stays as it is in the .md file:
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from ..content.keys import move_name, reference
 from .records import Answer, PortfolioEntry
 
 Translate = Callable[..., str]
+TEMPLATES = Path(__file__).with_name("templates")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _INLINE = re.compile(r"[\\`*_~\[\]|&<>]")
@@ -69,7 +76,7 @@ def _day(timestamp: str | None) -> str:
     return (timestamp or "")[:10]
 
 
-def _stance_line(entry: PortfolioEntry, t: Translate) -> str:
+def stance_line(entry: PortfolioEntry, t: Translate) -> str:
     dash = t("recap.no_stance")
     return t("portfolio.stance", before=entry.before or dash, after=entry.after or dash)
 
@@ -92,17 +99,14 @@ def to_markdown(name: str, entries: Iterable[PortfolioEntry], t: Translate, gene
     for entry in entries:
         lines += [f"## {md_heading(entry.title)}", "", f"*{_status(entry, t)}*", ""]
         if entry.claim:
-            lines += [f"**{t('portfolio.claim')}:** {md_text(entry.claim)}  ", _stance_line(entry, t), ""]
+            lines += [f"**{t('portfolio.claim')}:** {md_text(entry.claim)}  ", stance_line(entry, t), ""]
         if entry.choices:
             lines += [md_text(t("recap.chosen", choices=", ".join(entry.choices))), ""]
         for answer in entry.answers:
             label = t("portfolio.followup") if answer.probe else t("portfolio.question")
             lines += [f"### {label}: {md_heading(_heading(answer))}", ""]
             lines += md_quote(answer.answer)
-            meta = f"{t('portfolio.move')}: {md_text(move_name(answer.move, t))} · {_day(answer.created)}"
-            if answer.edited:
-                meta += f" · {t('portfolio.edited', date=_day(answer.edited))}"
-            lines += ["", f"<sub>{meta}</sub>", ""]
+            lines += ["", f"<sub>{md_text(_meta(answer, t))}</sub>", ""]
         if entry.sources:
             lines += (
                 [f"**{t('portfolio.sources')}**", ""] + [f"- {md_text(reference(s))}" for s in entry.sources] + [""]
@@ -114,44 +118,74 @@ def _heading(answer: Answer) -> str:
     return answer.question if answer.probe else answer.title or answer.question
 
 
-_CSS = """
-body{font:16px/1.5 Georgia,serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#111}
-h1{font-size:1.8rem;margin-bottom:.2rem} h2{margin-top:2.5rem;border-bottom:1px solid #999;page-break-after:avoid}
-h3{font-size:1rem;margin:1.5rem 0 .3rem;font-style:italic;font-weight:normal}
-.answer{white-space:pre-wrap;border-left:3px solid #555;padding:.2rem 0 .2rem .8rem;margin:0}
-.meta,.status{color:#555;font-size:.85rem} .claim{background:#f3f3f3;padding:.5rem .8rem}
-section{page-break-inside:avoid} ul.sources{font-size:.9rem}
-@media print{body{margin:0;max-width:none}}
-"""
+def _meta(answer: Answer, t: Translate) -> str:
+    meta = f"{t('portfolio.move')}: {move_name(answer.move, t)} · {_day(answer.created)}"
+    return meta + (f" · {t('portfolio.edited', date=_day(answer.edited))}" if answer.edited else "")
 
 
-def to_html(name: str, entries: Iterable[PortfolioEntry], t: Translate, generated: str, lang: str = "en") -> str:
-    e = html.escape
-    out = [
-        f'<!DOCTYPE html>\n<html lang="{e(lang)}"><head><meta charset="utf-8">',
-        f"<title>{e(t('portfolio.title'))}: {e(name)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(t('portfolio.title'))}</h1>",
-        f'<p class="meta">{e(t("portfolio.for", name=name))}<br>{e(t("portfolio.generated", date=_day(generated)))}</p>',
+def _css_string(text: str) -> str:
+    """A CSS string literal: quotes, backslashes, line breaks and "<" (no </style>) escaped."""
+    return '"' + "".join(f"\\{ord(c):x} " if c in '\\"<>\n\r' else c for c in text) + '"'
+
+
+def _page_counter(t: Translate) -> Markup:
+    """The CSS `content` of the page footer: "Page 2 of 5" in the reader's language."""
+    parts = re.split(r"(\{page\}|\{pages\})", t("portfolio.page", page="{page}", pages="{pages}"))
+    counters = {"{page}": "counter(page)", "{pages}": "counter(pages)"}
+    return Markup(" ".join(counters.get(p) or _css_string(p) for p in parts if p))
+
+
+def html_context(name: str, entries: Iterable[PortfolioEntry], t: Translate, generated: str, lang: str) -> dict:
+    """What the HTML template is given: plain strings, every label already in the reader's language."""
+    labels = {
+        "title": t("portfolio.title"),
+        "for_name": t("portfolio.for", name=name),
+        "generated": t("portfolio.generated", date=_day(generated)),
+        "claim": t("portfolio.claim"),
+        "sources": t("portfolio.sources"),
+    }
+    shown = [
+        {
+            "title": entry.title,
+            "status": _status(entry, t),
+            "claim": entry.claim,
+            "stance": stance_line(entry, t),
+            "choices": t("recap.chosen", choices=", ".join(entry.choices)) if entry.choices else "",
+            "answers": [
+                {
+                    "label": t("portfolio.followup") if answer.probe else t("portfolio.question"),
+                    "heading": _heading(answer),
+                    "text": answer.answer,
+                    "meta": _meta(answer, t),
+                }
+                for answer in entry.answers
+            ],
+            "sources": [reference(s) for s in entry.sources],
+        }
+        for entry in entries
     ]
-    for entry in entries:
-        out.append(f'<section><h2>{e(entry.title)}</h2><p class="status">{e(_status(entry, t))}</p>')
-        if entry.claim:
-            out.append(
-                f'<p class="claim"><strong>{e(t("portfolio.claim"))}:</strong> {e(entry.claim)}<br>'
-                f"{e(_stance_line(entry, t))}</p>"
-            )
-        for answer in entry.answers:
-            label = t("portfolio.followup") if answer.probe else t("portfolio.question")
-            meta = f"{t('portfolio.move')}: {move_name(answer.move, t)} · {_day(answer.created)}"
-            if answer.edited:
-                meta += f" · {t('portfolio.edited', date=_day(answer.edited))}"
-            out.append(
-                f'<h3>{e(label)}: {e(_heading(answer))}</h3><p class="answer">{e(answer.answer)}</p>'
-                f'<p class="meta">{e(meta)}</p>'
-            )
-        if entry.sources:
-            items = "".join(f"<li>{e(reference(s))}</li>" for s in entry.sources)
-            out.append(f'<h3>{e(t("portfolio.sources"))}</h3><ul class="sources">{items}</ul>')
-        out.append("</section>")
-    out.append("</body></html>\n")
-    return "\n".join(out)
+    return {"name": name, "lang": lang, "labels": labels, "entries": shown, "page_counter": _page_counter(t)}
+
+
+@cache
+def _environment(template_dir: Path | None) -> Environment:
+    """Templates from the institution's directory first, then the shipped ones; autoescaping always on,
+    and sandboxed, so a template reaches only the values it is given. An unknown name is an error
+    (StrictUndefined) rather than a silently empty field."""
+    loaders = [FileSystemLoader(str(template_dir))] if template_dir else []
+    loaders.append(FileSystemLoader(str(TEMPLATES)))
+    return SandboxedEnvironment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined)
+
+
+def to_html(
+    name: str,
+    entries: Iterable[PortfolioEntry],
+    t: Translate,
+    generated: str,
+    lang: str = "en",
+    *,
+    templates: Path | None = None,
+) -> str:
+    """The printable page from portfolio.html (an institution's own if `templates` has one); all values escaped."""
+    template = _environment(templates).get_template("portfolio.html")
+    return template.render(html_context(name, entries, t, generated, lang)) + "\n"

@@ -145,7 +145,7 @@ class FacilitatorHandlers:
             await self.say(context, who, "staff.unknown_cohort", name=esc(name))
             return
         report = self.shell.services.exports.cohort_report(
-            cohort, actor=self._actor(who), t=lambda key, **v: self.shell.t(who, key, **v), locale=who.locale
+            cohort, actor=self._actor(who), locale=who.locale, t=partial(self.shell.t, who)
         )
         caption = self.shell.t(who, "staff.chart_caption", name=cohort.name)
         await self.shell.send(
@@ -207,6 +207,8 @@ class FacilitatorHandlers:
                 t=partial(self.shell.t, who),
                 locale=who.locale,
                 xapi_base=self.shell.settings.xapi_base,
+                translators=self.shell.translator,
+                templates=self.shell.settings.portfolio_templates,
             )
             out.seek(0)
 

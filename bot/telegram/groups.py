@@ -358,7 +358,7 @@ class GroupHandlers:
         await self._retire_control_with(bot, session)
         summary = self.sessions.end(session)
         t = self.shell.translator(session.locale)
-        png = chart.stance_chart_png(summary.overview)
+        png = chart.stance_chart_png(summary.overview, t, summary.shifts)
         messages = group_render.summary(summary.members, summary.answers, summary.questions, png, t)
         await self.post(bot, session.chat, session.thread, messages)
         log.info("event=session_ended session=%d members=%d", session.id, summary.members)

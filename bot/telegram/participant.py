@@ -6,6 +6,7 @@ engine, storing in the use cases (bot/app/), the look of messages in render.py.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import partial
 
@@ -18,7 +19,7 @@ from ..clock import utc_now
 from ..content.keys import MENU_STATUS_KEYS
 from ..engine import Dialogue
 from ..engine.step import localize
-from ..exports import personal, portfolio
+from ..exports import documents, leap2a, personal
 from . import callbacks
 from .messages import Document, Text, buttons, to_payload
 from .plumbing import FAILED, Shell, Who
@@ -324,18 +325,20 @@ class ParticipantHandlers:
             await self.say(context, who, "chat.portfolio_empty")
             return
         now, t = utc_now(), partial(self.shell.t, who)
-        markdown = portfolio.to_markdown(who.name, entries, t, now)
-        page = portfolio.to_html(who.name, entries, t, now, lang=who.locale)
-        await self.say(context, who, "chat.portfolio_ready")
-        day = now[:10]
-        await self.shell.send(
-            context.bot,
-            who,
-            [
-                Document(markdown.encode("utf-8"), f"elenchus-portfolio-{day}.md"),
-                Document(page.encode("utf-8"), f"elenchus-portfolio-{day}.html"),
-            ],
+        # The PDF takes a moment to lay out: off the event loop, so other participants are not kept waiting.
+        files = await asyncio.to_thread(
+            documents.portfolio_files,
+            who.name,
+            entries,
+            t,
+            now,
+            stem=f"elenchus-portfolio-{now[:10]}",
+            lang=who.locale,
+            feed_id=leap2a.feed_id_for("participant", who.participant),
+            templates=self.shell.settings.portfolio_templates,
         )
+        await self.say(context, who, "chat.portfolio_ready")
+        await self.shell.send(context.bot, who, [Document(f.data, f.name) for f in files])
 
     async def mydata(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         who = self.shell.who(update)

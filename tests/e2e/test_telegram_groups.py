@@ -101,9 +101,10 @@ async def test_a_whole_group_session(fake, tmp_path):
 
         await alice.command("/portfolio")
         alice_docs = await fake.wait_for_async(
-            lambda: [m for m in fake.messages(alice.chat) if m.document][-2:] or None, what="Alice's portfolio"
+            lambda: [m for m in fake.messages(alice.chat) if m.document and m.document[0].endswith(".md")] or None,
+            what="Alice's portfolio",
         )
-        markdown = alice_docs[0].document[1].decode()
+        markdown = alice_docs[-1].document[1].decode()
         assert "Group, Alice: " + THICK in markdown and "Private, Alice: " + THICK in markdown
         assert "Bob" not in markdown and "Carl" not in markdown
 

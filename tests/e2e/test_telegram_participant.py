@@ -3,8 +3,13 @@ server, which checks every request against the Bot API spec. The tests act as pa
 
 from __future__ import annotations
 
+import io
 import json
+import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import asdict
+
+from bot.exports import pdf
 
 from ..support.bot_harness import TITLE, Participant, running_bot
 
@@ -75,20 +80,30 @@ async def test_consent_then_a_whole_dialogue_then_the_portfolio(fake, tmp_path):
 
         await alice.command("/portfolio")
         await alice.expect("Your portfolio")
+        # Markdown, HTML, the A4 PDF and Leap2A for Mahara (the PDF only where WeasyPrint can run)
+        count = 4 if pdf.unavailable() is None else 3
         docs = await fake.wait_for_async(
             lambda: (
-                [m for m in fake.messages(alice.chat) if m.document][-2:] or None
-                if len([m for m in fake.messages(alice.chat) if m.document]) >= 2
+                [m for m in fake.messages(alice.chat) if m.document][-count:] or None
+                if len([m for m in fake.messages(alice.chat) if m.document]) >= count
                 else None
             )
         )
         names = [d.document[0] for d in docs]
-        assert names[0].endswith(".md") and names[1].endswith(".html")
-        markdown, page = (d.document[1].decode() for d in docs)
+        expected = ["md", "html", "pdf", "leap2a.zip"] if count == 4 else ["md", "html", "leap2a.zip"]
+        assert [n.split(".", 1)[1] for n in names] == expected
+        markdown, page = (d.document[1].decode() for d in docs[:2])
         for text in (markdown, page):
             assert TITLE in text and "Ralston" not in text
             assert "dunno" in text and "Council of the European Union (2022)" in text
         assert "> " + THICK in markdown and "Your stance: 2 at the start, 4 at the end" in markdown
+        feed = ET.fromstring(zipfile.ZipFile(io.BytesIO(docs[-1].document[1])).read("leap2a.xml"))
+        contents = [
+            e.findtext("{http://www.w3.org/2005/Atom}content") for e in feed.iter("{http://www.w3.org/2005/Atom}entry")
+        ]
+        assert "dunno" in contents and THICK in contents
+        if count == 4:
+            assert docs[2].document[1].startswith(b"%PDF-")
         assert page.startswith("<!DOCTYPE html>") and "<style>" in page
 
         reflections = bot.storage.runs.reflections(

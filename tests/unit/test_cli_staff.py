@@ -80,5 +80,14 @@ def test_cohorts_exports_report_and_audit(tmp_path):
 
     audit = run_cli("audit", env=env)
     actions = [line.split("\t")[2] for line in audit.stdout.splitlines()]
-    assert actions == ["export:csv", "export:json", "export:xapi", "export:zip", "export:csv", "export:csv", "report", "report"]
+    assert actions == [
+        "export:csv",
+        "export:json",
+        "export:xapi",
+        "export:zip",
+        "export:csv",
+        "export:csv",
+        "report",
+        "report",
+    ]
     assert all(line.split("\t")[1].startswith("cli:") for line in audit.stdout.splitlines())

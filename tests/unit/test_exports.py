@@ -488,7 +488,7 @@ def _zip(portfolios, t) -> tuple[int, zipfile.ZipFile]:
     return count, zipfile.ZipFile(io.BytesIO(out.getvalue()))
 
 
-def test_zip_has_one_markdown_and_one_html_per_participant(t):
+def test_zip_has_one_markdown_one_html_and_one_leap2a_per_participant(t):
     portfolios = [(label, [entry(f"Answer of {label} <script>alert('x')</script>")]) for label in LABELS]
     count, archive = _zip(portfolios, t)
     assert count == len(LABELS)
@@ -497,16 +497,18 @@ def test_zip_has_one_markdown_and_one_html_per_participant(t):
     assert names[-1] == "README.txt"
     md = [n for n in names if n.endswith(".md")]
     html = [n for n in names if n.endswith(".html")]
-    assert len(md) == len(html) == len(LABELS)
+    leap = [n for n in names if n.endswith(".leap2a.zip")]
+    assert len(md) == len(html) == len(leap) == len(LABELS)
     assert [n.removesuffix(".md") for n in md] == [n.removesuffix(".html") for n in html]
+    assert [n.removesuffix(".md") for n in md] == [n.removesuffix(".leap2a.zip") for n in leap]
     assert len({n.casefold() for n in names}) == len(names)
     for name in names:
-        assert re.fullmatch(r"[\w][\w.-]*\.(md|html|txt)", name), name
+        assert re.fullmatch(r"[\w][\w.-]*\.(md|html|txt|leap2a\.zip)", name), name
         assert ".." not in name and "/" not in name and "\\" not in name
     assert md[:3] == ["Alice.md", "Alice-2.md", "alice-3.md"]
     assert "evil.md" in md and "王芳.md" in md and "participant.md" in md and "participant-2.md" in md
     readme = archive.read("README.txt").decode("utf-8")
-    assert all(name in readme for name in md + html)
+    assert all(name in readme for name in md + html + leap)
     assert "Portfolio of reflections" in readme
 
 
