@@ -1,0 +1,86 @@
+"""Data Integrity proofs with the `eddsa-rdfc-2022` cryptosuite (W3C vc-di-eddsa): sign a
+credential with the issuer key, and verify one.
+
+The algorithm (vc-di-eddsa, sections 3.3.x): canonicalise the proof options (the proof without
+its proofValue, carrying the document's @context) and the document without its proof with RDFC-1.0
+(URDNA2015, which pyld implements), hash each with SHA-256, sign proofHash + documentHash with
+Ed25519, and write the signature as base58btc multibase.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pyld import jsonld
+from pyld.jsonld import JsonLdError
+
+from . import contexts
+from .keys import IssuerKeyError, b58decode, b58encode, public_key_of, verification_method
+
+CRYPTOSUITE = "eddsa-rdfc-2022"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str
+    """Why not, or what was checked, in one sentence."""
+
+
+def sign(document: dict[str, Any], key: Ed25519PrivateKey, created: str) -> dict[str, Any]:
+    """The document with a DataIntegrityProof by `key` (its did:key as verificationMethod)."""
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": CRYPTOSUITE,
+        "created": created,
+        "verificationMethod": verification_method(key.public_key()),
+        "proofPurpose": "assertionMethod",
+    }
+    signature = key.sign(_hash_data(document, options))
+    return {**document, "proof": {**options, "proofValue": "z" + b58encode(signature)}}
+
+
+def verify(credential: Any) -> Verdict:
+    """Whether the credential's proof holds for its content under the key it names."""
+    if not isinstance(credential, dict) or not isinstance(credential.get("proof"), dict):
+        return Verdict(False, "it has no proof (not a signed credential).")
+    proof = dict(credential["proof"])
+    if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") != CRYPTOSUITE:
+        return Verdict(False, f"its proof is not a DataIntegrityProof with the {CRYPTOSUITE} cryptosuite.")
+    if proof.get("proofPurpose") != "assertionMethod":
+        return Verdict(False, "its proof is not made for assertionMethod.")
+    value = proof.pop("proofValue", None)
+    if not isinstance(value, str) or not value.startswith("z"):
+        return Verdict(False, "its proofValue is missing or not base58btc multibase.")
+    try:
+        key = public_key_of(str(proof.get("verificationMethod", "")))
+        signature = b58decode(value[1:])
+        document = {k: v for k, v in credential.items() if k != "proof"}
+        key.verify(signature, _hash_data(document, proof))
+    except IssuerKeyError as exc:
+        return Verdict(False, str(exc))
+    except InvalidSignature:
+        return Verdict(False, "the signature does not match the content: it was changed after signing, or forged.")
+    except (JsonLdError, TypeError, ValueError) as exc:
+        return Verdict(False, f"it cannot be read as JSON-LD with the known contexts ({_first_line(exc)}).")
+    return Verdict(True, f"signed by {proof['verificationMethod'].partition('#')[0]}.")
+
+
+def _hash_data(document: dict[str, Any], options: dict[str, Any]) -> bytes:
+    with_context = {"@context": document.get("@context"), **{k: v for k, v in options.items() if k != "@context"}}
+    return _sha256_canonical(with_context) + _sha256_canonical(document)
+
+
+def _sha256_canonical(data: dict[str, Any]) -> bytes:
+    nquads = jsonld.normalize(
+        data, {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": contexts.loader}
+    )
+    return hashlib.sha256(nquads.encode("utf-8")).digest()
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200]
