@@ -1,0 +1,196 @@
+"""The Open Badges 3.0 credential: issued only on completion, its content (the course and the EU
+micro-credential elements), signed with eddsa-rdfc-2022 and verified by our code AND by an
+independent implementation (Digital Bazaar's JavaScript libraries), a changed byte refused by both."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import replace
+
+import pytest
+
+from bot.app.credentials import Issued, IssuerConfig, NotYet, clean_name, verify
+from bot.app.services import Services
+from bot.content.loader import load_course
+from bot.credentials import keys, proof
+from bot.credentials.achievement import EXTENSION_TERMS
+
+from ..support.badges import finish, verify_independently
+from ..support.content import CONTENT
+
+NOW = "2026-12-01T18:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def course():
+    return load_course(CONTENT)
+
+
+@pytest.fixture
+def services(tmp_path, course):
+    opened = Services.open(tmp_path / "badge.db", course)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def config(tmp_path):
+    return IssuerConfig(tmp_path / "data" / keys.KEY_FILE, "Universität Beispiel", "https://uni.example", "DE")
+
+
+def participant(services: Services, name: str = "ada") -> int:
+    person = services.participants.identify("telegram", name, name=name)
+    services.participants.decide(person.id, "3-en", True)
+    return person.id
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory, course):
+    """One finished participant's credential, in German, with a chosen name (played once per module)."""
+    tmp = tmp_path_factory.mktemp("issued")
+    services = Services.open(tmp / "badge.db", course)
+    pid = participant(services)
+    finish(services, pid, course.dialogues)
+    config = IssuerConfig(tmp / keys.KEY_FILE, "Universität Beispiel", "https://uni.example", "DE")
+    result = services.credentials(config).issue(pid, "de", "Ada <b>Lovelace</b>", NOW)
+    services.close()
+    assert isinstance(result, Issued)
+    return result.credential
+
+
+def test_no_credential_before_the_course_is_finished(services, config, course):
+    pid = participant(services)
+    finish(services, pid, course.dialogues[:2])
+    result = services.credentials(config).issue(pid, "en", None, NOW)
+    assert isinstance(result, NotYet)
+    assert [d.id for d in result.missing] == [d.id for d in course.dialogues[2:]]
+    assert not config.key_file.exists(), "no key is made before one is needed"
+
+
+def test_the_credential_says_what_the_course_and_the_eu_recommendation_ask(issued, course):
+    assert issued["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert issued["@context"][:2] == [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    ]
+    assert issued["issuer"]["id"].startswith("did:key:z6Mk")
+    assert issued["issuer"]["name"] == "Universität Beispiel"
+    assert issued["issuer"]["address"]["addressCountryCode"] == "DE"
+    assert issued["validFrom"] == issued["awardedDate"] == NOW
+    subject = issued["credentialSubject"]
+    assert subject["identifier"][0] == {
+        "type": "IdentityObject",
+        "identityType": "name",
+        "hashed": False,
+        "identityHash": "Ada <b>Lovelace</b>",
+    }, "the name as typed: JSON needs no escaping, a reader that shows it must escape it"
+    achievement = subject["achievement"]
+    assert achievement["name"] == course.title["de"]
+    assert achievement["description"] == course.summary["de"]
+    assert achievement["achievementType"] == "MicroCredential"
+    assert achievement["inLanguage"] == "de"
+    assert achievement["learningOutcomes"] == [o["de"] for o in course.outcomes]
+    assert all(o["de"] in achievement["criteria"]["narrative"] for o in course.outcomes)
+    assert achievement["notionalWorkload"] == f"PT{sum(d.minutes for d in course.dialogues)}M"
+    assert achievement["typeOfAssessment"].startswith("Ein reflexives Portfolio")
+    assert achievement["formOfParticipation"] == "online"
+    assert achievement["qualityAssurance"] == course.credential.quality_assurance["de"]
+    assert set(EXTENSION_TERMS) <= set(issued["@context"][2])
+
+
+def test_our_verifier_and_the_independent_one_accept_it(issued, tmp_path):
+    assert verify(issued).ok
+    assert verify_independently(issued, tmp_path) == {"verified": True, "error": None}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c["credentialSubject"]["achievement"].update(
+            name=c["credentialSubject"]["achievement"]["name"] + "!"
+        ),
+        lambda c: c["credentialSubject"]["identifier"][0].update(identityHash="Eve"),
+        lambda c: c["issuer"].update(name="Another University"),
+        lambda c: c.update(validFrom="2020-01-01T00:00:00Z"),
+    ],
+    ids=["title", "name", "issuer", "date"],
+)
+def test_a_changed_field_is_refused_by_both(issued, tmp_path, change):
+    changed = json.loads(json.dumps(issued))
+    change(changed)
+    assert not verify(changed).ok
+    assert verify_independently(changed, tmp_path)["verified"] is False
+
+
+def test_a_changed_byte_is_refused_by_both(issued, tmp_path):
+    """One byte of the file as sent, changed inside a text (the JSON stays valid)."""
+    data = json.dumps(issued, ensure_ascii=False, indent=2).encode("utf-8")
+    at = data.index(b"Micro-Credentials")
+    tampered = data[:at] + b"m" + data[at + 1 :]
+    assert not verify(json.loads(tampered)).ok
+    assert verify_independently(tampered, tmp_path)["verified"] is False
+    assert verify_independently(data, tmp_path)["verified"] is True, "the same file unchanged passes"
+
+
+def test_a_proof_by_another_key_is_refused(issued, tmp_path):
+    other = keys.load_or_create(tmp_path / "other.key")
+    forged = {k: v for k, v in issued.items() if k != "proof"}
+    forged = proof.sign(forged, other, NOW)
+    forged["proof"]["verificationMethod"] = issued["proof"]["verificationMethod"]
+    assert not verify(forged).ok
+    assert verify_independently(forged, tmp_path)["verified"] is False
+
+
+def test_the_key_is_made_once_private_and_reused(services, config, course):
+    pid = participant(services)
+    finish(services, pid, course.dialogues)
+    first = services.credentials(config).issue(pid, "en", None, NOW)
+    mode = stat.S_IMODE(os.stat(config.key_file).st_mode)
+    assert mode == 0o600
+    again = Services.open(services.storage.path, course)
+    second = again.credentials(config).issue(pid, "en", None, NOW)
+    again.close()
+    assert first.credential["issuer"]["id"] == second.credential["issuer"]["id"]
+    assert first.credential["credentialSubject"]["id"] == second.credential["credentialSubject"]["id"]
+    assert first.credential["id"] != second.credential["id"], "each credential its own id"
+    assert "identifier" not in first.credential["credentialSubject"], "without a name: by identifier only"
+
+
+def test_a_key_readable_by_others_is_refused(tmp_path):
+    path = tmp_path / keys.KEY_FILE
+    keys.load_or_create(path)
+    path.chmod(0o644)
+    with pytest.raises(keys.IssuerKeyError, match="chmod 600"):
+        keys.load_or_create(path)
+
+
+def test_a_cohort_requires_its_own_set(services, config, course):
+    cohort = services.storage.cohorts.create("Winter School", "admin")
+    chosen = (course.dialogues[0].id, course.dialogues[3].id)
+    terms = replace(course.credential, cohorts={"winter school": chosen})
+    services.course = replace(course, credential=terms)
+    pid = participant(services)
+    services.storage.cohorts.join(cohort.id, pid)
+    credentials = services.credentials(config)
+    credentials.course = services.course
+    finish(services, pid, course.dialogues[:1])
+    assert [d.id for d in credentials.issue(pid, "en", None, NOW).missing] == [chosen[1]]
+    finish(services, pid, (course.dialogues[3],))
+    issued = credentials.issue(pid, "en", None, NOW).credential
+    minutes = course.dialogues[0].minutes + course.dialogues[3].minutes
+    assert issued["credentialSubject"]["achievement"]["notionalWorkload"] == f"PT{minutes}M"
+    assert verify(issued).ok
+
+
+def test_a_chosen_name_is_one_trimmed_line():
+    assert clean_name("  Ada\n\tLovelace \u202e ") == "Ada Lovelace"
+    assert clean_name("x" * 500) == "x" * 100
+    assert clean_name("   ") is None and clean_name(None) is None
+
+
+def test_the_issuer_web_site_is_in_the_profile_and_the_id_is_the_key(issued):
+    assert issued["issuer"]["url"] == "https://uni.example"
+    method = issued["proof"]["verificationMethod"]
+    assert method == f"{issued['issuer']['id']}#{issued['issuer']['id'].removeprefix('did:key:')}"
