@@ -81,7 +81,9 @@ class Credentials:
         return tuple(d for d in self.required(participant_id) if d.id not in finished)
 
     def issue(self, participant_id: int, locale: str, name: str | None, now: str) -> Issued | NotYet:
-        """A signed credential for a participant who has finished, named `name` (or by id only)."""
+        """A signed credential for a participant who has finished, named `name` (or by id only);
+        `now` in ISO 8601 UTC (its milliseconds are dropped)."""
+        now = now[:19] + "Z"
         missing = self.missing(participant_id)
         if missing:
             return NotYet(missing)

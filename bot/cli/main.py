@@ -42,9 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", help="address the webhook server listens on (127.0.0.1)")
     run.add_argument("--port", type=int, help="port the webhook server listens on (8443)")
     sub.add_parser("doctor", help="check the token, the database and the content, and say what was found")
+    from .badge import add_parser as add_badge
     from .staff import add_parsers
 
     add_parsers(sub)
+    add_badge(sub)
 
     return parser
 
@@ -65,7 +67,9 @@ def _main(argv: list[str] | None) -> int:
         args = _parser().parse_args(["run" if settings.token else "play"])
     if args.command in STAFF_COMMANDS:
         return _staff(args, settings)
-    handler = {"play": _play, "check": _check, "graph": _graph, "run": _run, "doctor": _doctor}[args.command]
+    handler = {"play": _play, "check": _check, "graph": _graph, "run": _run, "doctor": _doctor, "badge": _badge}[
+        args.command
+    ]
     return handler(args, settings)
 
 
@@ -119,6 +123,15 @@ def _play(args: argparse.Namespace, settings: Settings) -> int:
         return terminal.run(args.dialogue)
     finally:
         services.close()
+
+
+def _badge(args: argparse.Namespace, settings: Settings) -> int:
+    from . import badge
+
+    if args.action == "verify":
+        return badge.verify_file(args.file)
+    loaded = _load(settings)
+    return 1 if loaded is None else badge.issue(args, settings, loaded[0])
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:

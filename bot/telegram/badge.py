@@ -1,0 +1,59 @@
+"""/badge: the course's Open Badges 3.0 credential, as a JSON file, for a participant who has
+finished it. `/badge Ada Lovelace` puts the typed name on it; `/badge` alone names them by an
+identifier only. Nothing of it is stored (bot/app/credentials.py)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from ..app.credentials import IssuerConfig, NotYet, clean_name
+from ..clock import utc_now
+from ..credentials.keys import IssuerKeyError
+from ..engine.texts import localize
+from .messages import Document
+from .participant import PRIVATE
+from .plumbing import Shell
+from .render import esc
+
+log = logging.getLogger("elenchus.telegram")
+
+
+class BadgeHandlers:
+    def __init__(self, shell: Shell):
+        self.shell = shell
+        self.config = IssuerConfig.from_settings(shell.settings)
+
+    def register(self, app: Application) -> None:
+        app.add_handler(CommandHandler("badge", self.badge, filters=PRIVATE))
+
+    async def badge(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        shell, who = self.shell, self.shell.who(update)
+        credentials = shell.services.credentials(self.config)
+        name = clean_name(" ".join(context.args or ()))
+        try:
+            result = credentials.issue(who.participant, who.locale, name, utc_now())
+        except (IssuerKeyError, OSError, ValueError) as exc:
+            log.error("event=badge_failed error=%s", type(exc).__name__)
+            await shell.say(context.bot, who, "badge.failed")
+            return
+        if isinstance(result, NotYet):
+            missing = ", ".join(f"“{esc(localize(d.title, who.locale))}”" for d in result.missing)
+            await shell.say(context.bot, who, "badge.not_yet", missing=missing)
+            return
+        log.info("event=badge participant=%d named=%s", who.participant, bool(name))
+        credential = result.credential
+        named = shell.t(who, "badge.named", name=esc(name)) if name else shell.t(who, "badge.anonymous")
+        await shell.say(
+            context.bot,
+            who,
+            "badge.ready",
+            title=esc(credential["name"]),
+            issuer=esc(credential["issuer"]["name"]),
+            named=named,
+        )
+        data = json.dumps(credential, ensure_ascii=False, indent=2).encode("utf-8")
+        await shell.send(context.bot, who, [Document(data, f"elenchus-badge-{credential['validFrom'][:10]}.json")])

@@ -1,0 +1,56 @@
+"""End to end: /badge before and after finishing the course, the credential received as a file
+(sendDocument, checked by the fake server against the Bot API spec) and verified by Elenchus and
+by the independent JavaScript verifier."""
+
+from __future__ import annotations
+
+import json
+
+from bot.app.credentials import verify
+from bot.credentials import keys
+
+from ..support.badges import finish, verify_independently
+from ..support.bot_harness import Participant, running_bot
+from .test_telegram_participant import consent
+
+
+async def test_a_participant_who_finished_gets_a_credential_that_verifies(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "bot.db", issuer_name="Universität Beispiel", issuer_country="DE") as bot:
+        ada = Participant(fake, fake.user("Ada"))
+        await consent(ada)
+        await ada.command("/badge")
+        await ada.expect("The certificate is for finishing the course. Still to do: “Worth the paper?")
+        assert not (tmp_path / keys.KEY_FILE).exists()
+
+        pid = bot.storage.participants.get_or_create("telegram", str(ada.user.id)).id
+        finish(bot.services, pid, bot.services.course.dialogues, chat=str(ada.chat))
+        await ada.command("/badge", "Ada <i>Lovelace</i>")
+        ready = await ada.expect("Your certificate for")
+        assert "signed by Universität Beispiel" in ready.text
+        assert "It names you as “Ada <i>Lovelace</i>”" in ready.text, "the typed name shown as text, not markup"
+        doc = await fake.wait_for_async(lambda: next((m for m in fake.messages(ada.chat) if m.document), None))
+        name, data = doc.document
+        assert name.startswith("elenchus-badge-") and name.endswith(".json")
+        credential = json.loads(data)
+        assert credential["credentialSubject"]["identifier"][0]["identityHash"] == "Ada <i>Lovelace</i>"
+        assert credential["issuer"]["address"]["addressCountryCode"] == "DE"
+        assert verify(credential).ok
+        assert verify_independently(data, tmp_path)["verified"] is True
+        at = data.index(b"Universit")
+        assert verify_independently(data[:at] + b"X" + data[at + 1 :], tmp_path)["verified"] is False
+        assert (tmp_path / keys.KEY_FILE).stat().st_mode & 0o777 == 0o600
+
+
+async def test_without_a_name_it_names_only_an_identifier_and_says_how_to_add_one(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "bot.db") as bot:
+        bo = Participant(fake, fake.user("Bo"))
+        await consent(bo)
+        pid = bot.storage.participants.get_or_create("telegram", str(bo.user.id)).id
+        finish(bot.services, pid, bot.services.course.dialogues, chat=str(bo.chat))
+        await bo.command("/badge")
+        await bo.expect("It names you only by an identifier. To have your name on it, send /badge")
+        doc = await fake.wait_for_async(lambda: next((m for m in fake.messages(bo.chat) if m.document), None))
+        credential = json.loads(doc.document[1])
+        assert "identifier" not in credential["credentialSubject"]
+        assert "Bo" not in json.dumps(credential["credentialSubject"]), "not even the Telegram name"
+        assert verify(credential).ok
