@@ -43,7 +43,11 @@ def _text(report: Report, path: list[Any], value: Any, languages: tuple[str, ...
         report.add(path, "expected a text, or a mapping of locales to texts that includes 'en'.")
         return None
     for missing in [lang for lang in languages if lang not in texts]:
-        report.add(path, f"this text has no '{missing}' version; the course declares {', '.join(languages)}.")
+        report.warn(
+            path,
+            f"this text has no '{missing}' version; the course declares {', '.join(languages)}, "
+            f"and credentials in '{missing}' would show the English.",
+        )
     return MappingProxyType({k: " ".join(str(v).split()) for k, v in texts.items()})
 
 

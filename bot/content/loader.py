@@ -226,7 +226,7 @@ def _load_course_file(
         (["outcomes", i], o) for i, o in enumerate(outcomes if isinstance(outcomes, list) else [])
     ]:
         _require_languages(report, field_path, value, languages)
-    terms = credential_terms(report, data.get("credential"), set(dialogues), languages)
+    terms = credential_terms(report, data.get("credential"), set(dialogues) | broken, languages)
     if report.has_errors:
         return None, report.problems
     with_fallbacks = {k: replace(v, fallbacks=fallbacks) for k, v in dialogues.items()}
@@ -245,10 +245,15 @@ def _load_course_file(
 
 
 def _require_languages(report: Report, path: list[Any], value: Any, languages: tuple[str, ...]) -> None:
-    """A course text (it appears in the credential) in each declared language."""
+    """A course text in each declared language: it appears in the credential in the participant's
+    language (a warning: English stands in for a missing one)."""
     texts = value if isinstance(value, dict) else {"en": value}
     for missing in [lang for lang in languages if not isinstance(texts.get(lang), str)]:
-        report.add(path, f"this text has no '{missing}' version; the course declares {', '.join(languages)}.")
+        report.warn(
+            path,
+            f"this course text has no '{missing}' version; the course declares {', '.join(languages)}, "
+            f"and credentials in '{missing}' would show the English.",
+        )
 
 
 FALLBACK_KINDS = ("non_answer", "short", "no_reason", "way_out")
