@@ -17,6 +17,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     actions = badge.add_subparsers(dest="action", required=True)
     verify = actions.add_parser("verify", help="check a credential's signature (exit 0 valid, 1 not)")
     verify.add_argument("file", type=Path)
+    picture = actions.add_parser("card", help="draw a credential's summary as a PNG")
+    picture.add_argument("file", type=Path)
+    picture.add_argument("-o", "--output", type=Path, required=True)
+    picture.add_argument("--lang", default="en", help="en or de (the labels)")
     issue = actions.add_parser("issue", help="the credential of a terminal-mode participant who finished")
     issue.add_argument("--user", help="whose (the --user of `elenchus play`; default: your login name)")
     issue.add_argument("--name", help="the name to appear on it (default: none, an identifier only)")
@@ -41,6 +45,15 @@ def verify_file(path: Path) -> int:
         return 1
     name = credential.get("name", "")
     print(f"valid: “{name}”, issued {credential.get('validFrom', '?')}, {verdict.reason}")
+    return 0
+
+
+def draw_card(args: argparse.Namespace, prompts) -> int:
+    from ..credentials import card
+
+    credential = json.loads(args.file.read_bytes())
+    args.output.write_bytes(card.render(credential, lambda key, **values: prompts.t(key, args.lang, **values)))
+    print(args.output)
     return 0
 
 

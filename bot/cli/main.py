@@ -131,7 +131,9 @@ def _badge(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "verify":
         return badge.verify_file(args.file)
     loaded = _load(settings)
-    return 1 if loaded is None else badge.issue(args, settings, loaded[0])
+    if loaded is None:
+        return 1
+    return badge.draw_card(args, loaded[1]) if args.action == "card" else badge.issue(args, settings, loaded[0])
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,9 +12,10 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from ..app.credentials import IssuerConfig, NotYet, clean_name
 from ..clock import utc_now
+from ..credentials import card
 from ..credentials.keys import IssuerKeyError
 from ..engine.texts import localize
-from .messages import Document
+from .messages import Document, Photo
 from .participant import PRIVATE
 from .plumbing import Shell
 from .render import esc
@@ -56,4 +57,13 @@ class BadgeHandlers:
             named=named,
         )
         data = json.dumps(credential, ensure_ascii=False, indent=2).encode("utf-8")
-        await shell.send(context.bot, who, [Document(data, f"elenchus-badge-{credential['validFrom'][:10]}.json")])
+        day = credential["validFrom"][:10]
+        picture = card.render(credential, lambda key, **values: shell.t(who, key, **values))
+        await shell.send(
+            context.bot,
+            who,
+            [
+                Document(data, f"elenchus-badge-{day}.json"),
+                Photo(picture, f"elenchus-badge-{day}.png", shell.t(who, "badge.card_caption")),
+            ],
+        )

@@ -39,6 +39,8 @@ async def test_a_participant_who_finished_gets_a_credential_that_verifies(fake, 
         at = data.index(b"Universit")
         assert verify_independently(data[:at] + b"X" + data[at + 1 :], tmp_path)["verified"] is False
         assert (tmp_path / keys.KEY_FILE).stat().st_mode & 0o777 == 0o600
+        photo = await fake.wait_for_async(lambda: next((m for m in fake.messages(ada.chat) if m.photo), None))
+        assert photo.caption.startswith("What your certificate says")
 
 
 async def test_without_a_name_it_names_only_an_identifier_and_says_how_to_add_one(fake, tmp_path):

@@ -4,6 +4,7 @@ independent implementation (Digital Bazaar's JavaScript libraries), a changed by
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -222,3 +223,26 @@ def test_the_vendored_contexts_are_those_the_npm_packages_ship():
     )
     done = subprocess.run([node, "-e", script], cwd=VERIFIER, capture_output=True, text=True, check=True)
     assert contexts.document(contexts.OB_V3) == json.loads(done.stdout)
+
+
+def test_the_example_in_the_docs_verifies(tmp_path):
+    from ..support.content import ROOT
+
+    example = (ROOT / "docs" / "badge-example.json").read_bytes()
+    assert verify(json.loads(example)).ok
+    assert verify_independently(example, tmp_path)["verified"] is True
+
+
+def test_the_card_shows_the_credential_in_the_readers_language(issued):
+    from PIL import Image
+
+    from bot.content.prompts import load_prompts
+    from bot.credentials import card
+
+    from ..support.content import PROMPTS
+
+    prompts = load_prompts(PROMPTS)
+    png = card.render(issued, lambda key, **values: prompts.t(key, "de", **values))
+    image = Image.open(io.BytesIO(png))
+    assert image.size == (card.WIDTH, card.HEIGHT)
+    assert card.hours("PT175M", ",") == "2,9" and card.hours("PT120M") == "2"
