@@ -33,6 +33,9 @@ class Verdict:
 
 def sign(document: dict[str, Any], key: Ed25519PrivateKey, created: str) -> dict[str, Any]:
     """The document with a DataIntegrityProof by `key` (its did:key as verificationMethod)."""
+    dropped = undefined_terms(document)
+    if dropped:
+        raise ValueError(f"terms no context defines would go unsigned: {', '.join(dropped)}")
     options = {
         "type": "DataIntegrityProof",
         "cryptosuite": CRYPTOSUITE,
@@ -60,6 +63,11 @@ def verify(credential: Any) -> Verdict:
         key = public_key_of(str(proof.get("verificationMethod", "")))
         signature = b58decode(value[1:])
         document = {k: v for k, v in credential.items() if k != "proof"}
+        dropped = undefined_terms(credential)
+        if dropped:
+            return Verdict(
+                False, f"it has terms that no context defines, which no signature covers: {', '.join(dropped)}."
+            )
         key.verify(signature, _hash_data(document, proof))
     except IssuerKeyError as exc:
         return Verdict(False, str(exc))
@@ -68,6 +76,18 @@ def verify(credential: Any) -> Verdict:
     except (JsonLdError, TypeError, ValueError) as exc:
         return Verdict(False, f"it cannot be read as JSON-LD with the known contexts ({_first_line(exc)}).")
     return Verdict(True, f"signed by {proof['verificationMethod'].partition('#')[0]}.")
+
+
+def undefined_terms(document: dict[str, Any]) -> list[str]:
+    """Properties JSON-LD expansion would drop because no context defines them (so canonicalisation
+    leaves them out, and a signature does not cover them): what jsonld.js's "safe mode" refuses."""
+    dropped: list[str] = []
+    jsonld.expand(
+        document,
+        {"documentLoader": contexts.loader},
+        on_property_dropped=lambda term: dropped.append(str(term)),
+    )
+    return dropped
 
 
 def _hash_data(document: dict[str, Any], options: dict[str, Any]) -> bytes:

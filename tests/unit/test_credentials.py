@@ -246,3 +246,20 @@ def test_the_card_shows_the_credential_in_the_readers_language(issued):
     image = Image.open(io.BytesIO(png))
     assert image.size == (card.WIDTH, card.HEIGHT)
     assert card.hours("PT175M", ",") == "2,9" and card.hours("PT120M") == "2"
+
+
+def test_a_term_no_context_defines_is_refused_rather_than_left_unsigned(issued, tmp_path):
+    """Canonicalisation drops undefined terms, so a signature does not cover them: adding one must
+    not pass as 'valid' (jsonld.js refuses them in its safe mode; ours does the same)."""
+    added = json.loads(json.dumps(issued))
+    added["credentialSubject"]["grade"] = "A+"
+    verdict = verify(added)
+    assert not verdict.ok and "no context defines" in verdict.reason
+    assert verify_independently(added, tmp_path)["verified"] is False
+
+
+def test_a_context_from_elsewhere_is_not_fetched(issued):
+    remote = json.loads(json.dumps(issued))
+    remote["@context"].append("https://attacker.example/context.json")
+    verdict = verify(remote)
+    assert not verdict.ok and "known contexts" in verdict.reason
