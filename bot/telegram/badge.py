@@ -4,6 +4,7 @@ identifier only. Nothing of it is stored (bot/app/credentials.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -58,7 +59,8 @@ class BadgeHandlers:
         )
         data = json.dumps(credential, ensure_ascii=False, indent=2).encode("utf-8")
         day = credential["validFrom"][:10]
-        picture = card.render(credential, lambda key, **values: shell.t(who, key, **values))
+        # Drawing takes a few hundred ms: not on the event loop, which serves everyone.
+        picture = await asyncio.to_thread(card.render, credential, lambda key, **values: shell.t(who, key, **values))
         await shell.send(
             context.bot,
             who,
