@@ -120,7 +120,8 @@ def _medal(draw: ImageDraw.ImageDraw, kind: str) -> None:
 
 
 def _footer(draw: ImageDraw.ImageDraw, credential: dict[str, Any], t: Callable[..., str]) -> None:
-    proof = credential.get("proof", {})
+    proofs = credential.get("proof") or [{}]
+    proof = proofs[0] if isinstance(proofs, list) else proofs
     method = str(proof.get("verificationMethod", "")).partition("#")[0]
     shown = method if len(method) < 40 else f"{method[:24]}…{method[-8:]}"
     text = t("badge.card_signed", suite=proof.get("cryptosuite", "-"), method=shown)

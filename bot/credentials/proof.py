@@ -44,14 +44,23 @@ def sign(document: dict[str, Any], key: Ed25519PrivateKey, created: str) -> dict
         "proofPurpose": "assertionMethod",
     }
     signature = key.sign(_hash_data(document, options))
-    return {**document, "proof": {**options, "proofValue": "z" + b58encode(signature)}}
+    # A list of one: Open Badges 3.0's JSON Schema wants `proof` as an array (Data Integrity allows both).
+    return {**document, "proof": [{**options, "proofValue": "z" + b58encode(signature)}]}
 
 
 def verify(credential: Any) -> Verdict:
-    """Whether the credential's proof holds for its content under the key it names."""
-    if not isinstance(credential, dict) or not isinstance(credential.get("proof"), dict):
+    """Whether the credential's proof holds for its content under the key it names (each proof, when
+    it has several)."""
+    proofs = credential.get("proof") if isinstance(credential, dict) else None
+    proofs = [proofs] if isinstance(proofs, dict) else proofs
+    if not proofs or not isinstance(proofs, list) or not all(isinstance(p, dict) for p in proofs):
         return Verdict(False, "it has no proof (not a signed credential).")
-    proof = dict(credential["proof"])
+    verdicts = [_verify_one(credential, p) for p in proofs]
+    return next((v for v in verdicts if not v.ok), verdicts[0])
+
+
+def _verify_one(credential: dict[str, Any], given: dict[str, Any]) -> Verdict:
+    proof = dict(given)
     if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") != CRYPTOSUITE:
         return Verdict(False, f"its proof is not a DataIntegrityProof with the {CRYPTOSUITE} cryptosuite.")
     if proof.get("proofPurpose") != "assertionMethod":

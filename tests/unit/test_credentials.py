@@ -104,6 +104,9 @@ def test_the_credential_says_what_the_course_and_the_eu_recommendation_ask(issue
 
 
 def test_our_verifier_and_the_independent_one_accept_it(issued, tmp_path):
+    assert isinstance(issued["proof"], list) and len(issued["proof"]) == 1, "OB 3.0's JSON Schema wants an array"
+    assert issued["proof"][0]["type"] == "DataIntegrityProof"
+    assert issued["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
     assert verify(issued).ok
     assert verify_independently(issued, tmp_path) == {"verified": True, "error": None}
 
@@ -141,7 +144,7 @@ def test_a_proof_by_another_key_is_refused(issued, tmp_path):
     other = keys.load_or_create(tmp_path / "other.key")
     forged = {k: v for k, v in issued.items() if k != "proof"}
     forged = proof.sign(forged, other, NOW)
-    forged["proof"]["verificationMethod"] = issued["proof"]["verificationMethod"]
+    forged["proof"][0]["verificationMethod"] = issued["proof"][0]["verificationMethod"]
     assert not verify(forged).ok
     assert verify_independently(forged, tmp_path)["verified"] is False
 
@@ -195,7 +198,7 @@ def test_a_chosen_name_is_one_trimmed_line():
 
 def test_the_issuer_web_site_is_in_the_profile_and_the_id_is_the_key(issued):
     assert issued["issuer"]["url"] == "https://uni.example"
-    method = issued["proof"]["verificationMethod"]
+    method = issued["proof"][0]["verificationMethod"]
     assert method == f"{issued['issuer']['id']}#{issued['issuer']['id'].removeprefix('did:key:')}"
 
 
@@ -263,3 +266,12 @@ def test_a_context_from_elsewhere_is_not_fetched(issued):
     remote["@context"].append("https://attacker.example/context.json")
     verdict = verify(remote)
     assert not verdict.ok and "known contexts" in verdict.reason
+
+
+def test_a_second_proof_that_fails_makes_the_credential_invalid(issued):
+    doubled = json.loads(json.dumps(issued))
+    second = dict(doubled["proof"][0], proofValue="z" + "1" * 80)
+    doubled["proof"].append(second)
+    assert not verify(doubled).ok
+    single = dict(issued, proof=issued["proof"][0])
+    assert verify(single).ok, "a proof given as an object, not a list, is read too"
