@@ -68,6 +68,11 @@ def _verify_one(credential: dict[str, Any], given: dict[str, Any]) -> Verdict:
     value = proof.pop("proofValue", None)
     if not isinstance(value, str) or not value.startswith("z"):
         return Verdict(False, "its proofValue is missing or not base58btc multibase.")
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    signer = str(proof.get("verificationMethod", "")).partition("#")[0]
+    if issuer_id != signer:
+        return Verdict(False, f"it names {issuer_id!r} as its issuer but is signed by another key ({signer}).")
     try:
         key = public_key_of(str(proof.get("verificationMethod", "")))
         signature = b58decode(value[1:])
@@ -84,7 +89,7 @@ def _verify_one(credential: dict[str, Any], given: dict[str, Any]) -> Verdict:
         return Verdict(False, "the signature does not match the content: it was changed after signing, or forged.")
     except (JsonLdError, TypeError, ValueError) as exc:
         return Verdict(False, f"it cannot be read as JSON-LD with the known contexts ({_first_line(exc)}).")
-    return Verdict(True, f"signed by {proof['verificationMethod'].partition('#')[0]}.")
+    return Verdict(True, f"signed by its issuer, {signer}.")
 
 
 def undefined_terms(document: dict[str, Any]) -> list[str]:

@@ -37,7 +37,11 @@ def test_issue_then_verify_then_tamper(tmp_path):
     assert credential["credentialSubject"]["identifier"][0]["identityHash"] == "Cli User"
     path = tmp_path / "badge.json"
     good = run_cli("badge", "verify", str(path), env=env)
-    assert good.returncode == 0 and good.stdout.startswith("valid: “Test course”")
+    assert (
+        good.returncode == 0
+        and good.stdout.startswith("valid: “Test course”")
+        and "signed by its issuer, did:key:z6Mk" in good.stdout
+    )
     path.write_text(path.read_text().replace("Cli User", "Cli Usar"))
     bad = run_cli("badge", "verify", str(path), env=env)
     assert bad.returncode == 1

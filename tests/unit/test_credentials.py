@@ -275,3 +275,12 @@ def test_a_second_proof_that_fails_makes_the_credential_invalid(issued):
     assert not verify(doubled).ok
     single = dict(issued, proof=issued["proof"][0])
     assert verify(single).ok, "a proof given as an object, not a list, is read too"
+
+
+def test_a_credential_resigned_by_another_key_under_the_same_issuer_is_refused(issued, tmp_path):
+    """Whoever has a key can sign anything: the signer must be the issuer the credential names."""
+    other = keys.load_or_create(tmp_path / "other.key")
+    resigned = proof.sign({k: v for k, v in issued.items() if k != "proof"}, other, NOW)
+    verdict = verify(resigned)
+    assert not verdict.ok and "signed by another key" in verdict.reason
+    assert verify_independently(resigned, tmp_path)["verified"] is False
