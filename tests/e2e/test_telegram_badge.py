@@ -56,3 +56,17 @@ async def test_without_a_name_it_names_only_an_identifier_and_says_how_to_add_on
         assert "identifier" not in credential["credentialSubject"]
         assert "Bo" not in json.dumps(credential["credentialSubject"]), "not even the Telegram name"
         assert verify(credential).ok
+
+
+async def test_a_key_others_may_read_is_refused_and_the_participant_told(fake, tmp_path, caplog):
+    keys.load_or_create(tmp_path / keys.KEY_FILE)
+    (tmp_path / keys.KEY_FILE).chmod(0o644)
+    async with running_bot(fake, tmp_path / "bot.db") as bot:
+        cy = Participant(fake, fake.user("Cy"))
+        await consent(cy)
+        pid = bot.storage.participants.get_or_create("telegram", str(cy.user.id)).id
+        finish(bot.services, pid, bot.services.course.dialogues, chat=str(cy.chat))
+        await cy.command("/badge")
+        await cy.expect("the certificate cannot be made just now")
+        assert not any(m.document for m in fake.messages(cy.chat))
+        assert "event=badge_failed error=IssuerKeyError" in caplog.text
