@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from ..credentials import achievement, keys, proof
 from ..engine import Course, Dialogue
 from ..storage import Storage
+from ..storage.rows import Cohort
 
 NAME_MAX = 100
 """Characters of a chosen name: enough for anyone's full name, not for a message."""
@@ -71,9 +72,31 @@ class Credentials:
         return achievement.Issuer(issuer_id, self.config.name, self.config.url, self.config.country)
 
     def required(self, participant_id: int) -> tuple[Dialogue, ...]:
+        """What the participant's credential requires: their cohort's set as its facilitators made
+        it (/badgeset), else course.yaml's for the cohort, else the course's."""
         person = self.storage.participants.get(participant_id)
         cohort = self.storage.cohorts.get(person.cohort_id) if person and person.cohort_id else None
+        return self.required_for(cohort)
+
+    def required_for(self, cohort: Cohort | None) -> tuple[Dialogue, ...]:
+        stored = self.storage.badges.of(cohort.id) if cohort else None
+        if stored:
+            found = tuple(d for i in stored if (d := self.course.get(i)) is not None)
+            if found:  # a dialogue removed from the content since is left out
+                return found
         return self.course.required(cohort.name if cohort else None)
+
+    def set_required(self, cohort: Cohort, dialogue_ids: tuple[str, ...] | None) -> tuple[str, ...]:
+        """Make `dialogue_ids` the cohort's requirement (None: back to course.yaml's); returns the
+        ids that are no dialogue of the course, and changes nothing if there are any. The caller
+        has checked that the person asking may see the cohort (Cohorts.find_visible)."""
+        if dialogue_ids is not None:
+            unknown = tuple(i for i in dialogue_ids if self.course.get(i) is None)
+            if unknown or not dialogue_ids:
+                return unknown
+            dialogue_ids = tuple(dict.fromkeys(dialogue_ids))
+        self.storage.badges.set(cohort.id, dialogue_ids)
+        return ()
 
     def missing(self, participant_id: int) -> tuple[Dialogue, ...]:
         """The required dialogues the participant has not finished yet (in the course's order)."""

@@ -18,7 +18,7 @@ from ..credentials.keys import IssuerKeyError
 from ..engine.texts import localize
 from .messages import Document, Photo
 from .participant import PRIVATE
-from .plumbing import Shell
+from .plumbing import FAILED, Shell
 from .render import esc
 
 log = logging.getLogger("elenchus.telegram")
@@ -30,7 +30,12 @@ class BadgeHandlers:
         self.config = IssuerConfig.from_settings(shell.settings)
 
     def register(self, app: Application) -> None:
-        app.add_handler(CommandHandler("badge", self.badge, filters=PRIVATE))
+        app.add_handlers(
+            [
+                CommandHandler("badge", self.badge, filters=PRIVATE),
+                CommandHandler("badgeset", self.badge_set, filters=PRIVATE),
+            ]
+        )
 
     async def badge(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         shell, who = self.shell, self.shell.who(update)
@@ -69,3 +74,36 @@ class BadgeHandlers:
                 Photo(picture, f"elenchus-badge-{day}.png", shell.t(who, "badge.card_caption")),
             ],
         )
+
+    async def badge_set(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/badgeset NAME [ID ... | default]: show or set which dialogues a cohort's credential
+        requires. Facilitators of the cohort and administrators only, checked on every call."""
+        shell, who = self.shell, self.shell.who(update)
+        services = shell.services
+        if not services.cohorts.is_staff(who.participant):
+            await shell.say(context.bot, who, "staff.only_facilitators")
+            return
+        args = list(context.args or ())
+        if not args:
+            await shell.say(context.bot, who, "badge.set_usage")
+            return
+        cohort = services.cohorts.find_visible(who.participant, args[0])
+        if cohort is None:
+            await shell.say(context.bot, who, "staff.unknown_cohort", name=esc(args[0]))
+            return
+        credentials = services.credentials(self.config)
+        ids = args[1:]
+        if ids:
+            unknown = shell.stored(credentials.set_required, cohort, None if ids == ["default"] else tuple(ids))
+            if unknown is FAILED:
+                await shell.say(context.bot, who, "chat.save_failed")
+                return
+            if unknown:
+                known = ", ".join(d.id for d in services.course.dialogues)
+                await shell.say(context.bot, who, "badge.set_unknown", ids=esc(", ".join(unknown)), known=known)
+                return
+            log.info("event=badge_requirement cohort=%d dialogues=%d", cohort.id, len(ids))
+        required = credentials.required_for(cohort)
+        titles = "\n".join(f"• {esc(localize(d.title, who.locale))} ({d.id})" for d in required)
+        minutes = sum(d.minutes for d in required)
+        await shell.say(context.bot, who, "badge.set_current", name=esc(cohort.name), dialogues=titles, minutes=minutes)

@@ -70,3 +70,42 @@ async def test_a_key_others_may_read_is_refused_and_the_participant_told(fake, t
         await cy.expect("the certificate cannot be made just now")
         assert not any(m.document for m in fake.messages(cy.chat))
         assert "event=badge_failed error=IssuerKeyError" in caplog.text
+
+
+async def test_a_facilitator_sets_what_their_cohort_requires_and_no_one_else_can(fake, tmp_path):
+    from ..support.staff import become_facilitator, new_cohort
+    from .test_telegram_facilitators import join
+
+    admin = Participant(fake, fake.user("Ada"))
+    async with running_bot(fake, tmp_path / "bot.db", admins=frozenset({str(admin.user.id)})) as bot:
+        invite_a, lead_a = await new_cohort(admin, "MC-A")
+        _, lead_b = await new_cohort(admin, "MC-B")
+        fiona, gus, eve = (Participant(fake, fake.user(n)) for n in ("Fiona", "Gus", "Eve"))
+        await become_facilitator(fiona, lead_a, "MC-A")
+        await become_facilitator(gus, lead_b, "MC-B")
+        await consent(eve)
+
+        await eve.command("/badgeset", "MC-A recognition")
+        await eve.expect("This command is for facilitators.")
+        await gus.command("/badgeset", "MC-A recognition")
+        await gus.expect("You have no cohort called “MC-A”")
+        await fiona.command("/badgeset", "MC-A recognition unbundlng")
+        await fiona.expect("These are not dialogues of the course: unbundlng.")
+        assert bot.storage.badges.of(bot.storage.cohorts.by_name("MC-A").id) is None, "the others changed nothing"
+
+        await fiona.command("/badgeset", "MC-A recognition")
+        done = await fiona.expect("The credential of MC-A requires these dialogues")
+        assert "(recognition)" in done.text and "(value-and-trust)" not in done.text
+
+        lu = Participant(fake, fake.user("Lu"))
+        await join(lu, invite_a, "MC-A")
+        pid = bot.storage.participants.get_or_create("telegram", str(lu.user.id)).id
+        finish(bot.services, pid, (bot.services.course.get("recognition"),), chat=str(lu.chat))
+        await lu.command("/badge")
+        await lu.expect("Your certificate for")
+        doc = await fake.wait_for_async(lambda: next((m for m in fake.messages(lu.chat) if m.document), None))
+        assert verify(json.loads(doc.document[1])).ok
+
+        await fiona.command("/badgeset", "MC-A default")
+        back = await fiona.expect("The credential of MC-A requires these dialogues")
+        assert "(value-and-trust)" in back.text and "(critical-pedagogy)" in back.text

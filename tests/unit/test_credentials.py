@@ -284,3 +284,22 @@ def test_a_credential_resigned_by_another_key_under_the_same_issuer_is_refused(i
     verdict = verify(resigned)
     assert not verdict.ok and "signed by another key" in verdict.reason
     assert verify_independently(resigned, tmp_path)["verified"] is False
+
+
+def test_a_cohort_set_by_its_facilitators_overrides_the_course(services, config, course):
+    cohort = services.storage.cohorts.create("Spring", "admin")
+    pid = participant(services)
+    services.storage.cohorts.join(cohort.id, pid)
+    credentials = services.credentials(config)
+    assert credentials.set_required(cohort, ("recognition", "no-such-dialogue")) == ("no-such-dialogue",)
+    assert services.storage.badges.of(cohort.id) is None, "nothing changed"
+    assert credentials.set_required(cohort, ("recognition", "recognition")) == ()
+    assert services.storage.badges.of(cohort.id) == ("recognition",)
+    finish(services, pid, (course.get("recognition"),))
+    issued = credentials.issue(pid, "en", None, NOW)
+    assert isinstance(issued, Issued) and verify(issued.credential).ok
+    minutes = course.get("recognition").minutes
+    assert issued.credential["credentialSubject"]["achievement"]["notionalWorkload"] == f"PT{minutes}M"
+    credentials.set_required(cohort, None)
+    assert services.storage.badges.of(cohort.id) is None
+    assert isinstance(credentials.issue(pid, "en", None, NOW), NotYet), "back to every dialogue"
