@@ -52,6 +52,14 @@ class Settings:
     """Telegram user ids of administrators (ELENCHUS_ADMINS, comma-separated)."""
     xapi_base: str = "https://elenchus.invalid/xapi"
     """IRI prefix of the activities in xAPI exports (ELENCHUS_XAPI_BASE): set it to your institution's."""
+    issuer_key: Path | None = None
+    """The issuer key's file (ELENCHUS_ISSUER_KEY); default elenchus-issuer.key beside the database."""
+    issuer_name: str = "Elenchus"
+    """The awarding body named in credentials (ELENCHUS_ISSUER_NAME): your institution."""
+    issuer_url: str | None = None
+    """Its web site (ELENCHUS_ISSUER_URL)."""
+    issuer_country: str | None = None
+    """Its country, ISO 3166-1 alpha-2 such as DE (ELENCHUS_ISSUER_COUNTRY)."""
     bot_username: str | None = None
     portfolio_templates: Path | None = None
     """A directory with an institution's own portfolio.html / portfolio.css (ELENCHUS_PORTFOLIO_TEMPLATES);
@@ -84,8 +92,22 @@ class Settings:
             portfolio_templates=Path(env["ELENCHUS_PORTFOLIO_TEMPLATES"])
             if env.get("ELENCHUS_PORTFOLIO_TEMPLATES")
             else None,
+            issuer_key=Path(env["ELENCHUS_ISSUER_KEY"]) if env.get("ELENCHUS_ISSUER_KEY") else None,
+            issuer_name=env.get("ELENCHUS_ISSUER_NAME") or "Elenchus",
+            issuer_url=env.get("ELENCHUS_ISSUER_URL") or None,
+            issuer_country=_country(env.get("ELENCHUS_ISSUER_COUNTRY")),
             xapi_base=(env.get("ELENCHUS_XAPI_BASE") or "https://elenchus.invalid/xapi").rstrip("/"),
         )
+
+
+def _country(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if len(raw.strip()) != 2 or not raw.strip().isalpha():
+        raise SystemExit(
+            f"elenchus: ELENCHUS_ISSUER_COUNTRY must be a two-letter country code such as DE, not {raw!r}."
+        )
+    return raw.strip().upper()
 
 
 def _rate(raw: str) -> tuple[int, float]:

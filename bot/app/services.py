@@ -28,6 +28,7 @@ class Services:
         self.inbox = Inbox(storage)
         self.outbox = Outbox(storage)
         self._exports: Any = None
+        self._credentials: Any = None
 
     @classmethod
     def open(cls, db: str | Path, course: Course, admins: frozenset[str] = frozenset()) -> Services:
@@ -43,6 +44,15 @@ class Services:
 
             self._exports = Exports(self.storage, self.course)
         return self._exports
+
+    def credentials(self, config: Any) -> Any:
+        """The credential use cases under an issuer configuration (bot/app/credentials.py), made
+        on first use: the signing stack is not needed to play or run."""
+        if self._credentials is None or self._credentials.config != config:
+            from .credentials import Credentials
+
+            self._credentials = Credentials(self.course, self.storage, config)
+        return self._credentials
 
     def write_problem(self) -> str | None:
         """Tried at start-up: SQLite's error when the database refuses writes, else None."""

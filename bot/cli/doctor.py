@@ -12,7 +12,23 @@ from ..content.prompts import check_prompts
 
 
 def examine(settings: Settings) -> list[Finding]:
-    return [*_content(settings), *examine_database(settings.db), _token(settings)]
+    return [*_content(settings), *examine_database(settings.db), _issuer(settings), _token(settings)]
+
+
+def _issuer(settings: Settings) -> Finding:
+    """The credential issuer key: absent (made at the first /badge), usable, or refused."""
+    from ..app.credentials import IssuerConfig
+    from ..credentials import keys
+
+    config = IssuerConfig.from_settings(settings)
+    who = f"{config.name}" + (f", {config.country}" if config.country else ", no ELENCHUS_ISSUER_COUNTRY")
+    if not config.key_file.exists():
+        return Finding(True, "issuer", f"{who}; no key yet: the first /badge makes {config.key_file}")
+    try:
+        did = keys.did_key(keys.load_or_create(config.key_file).public_key())
+    except (keys.IssuerKeyError, ValueError, OSError) as exc:
+        return Finding(False, "issuer", f"{config.key_file}: {exc}")
+    return Finding(True, "issuer", f"{who}; {did} in {config.key_file} (keep a backup of it)")
 
 
 def _content(settings: Settings) -> list[Finding]:

@@ -44,9 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check the token, the database and the content, and say what was found")
     meta = sub.add_parser("datasette-metadata", help="print Datasette metadata (JSON) for the database")
     meta.add_argument("db", nargs="?", type=Path, help="the database file (default: ELENCHUS_DB, elenchus.db)")
+    from .badge import add_parser as add_badge
     from .staff import add_parsers
 
     add_parsers(sub)
+    add_badge(sub)
 
     return parser
 
@@ -74,6 +76,7 @@ def _main(argv: list[str] | None) -> int:
         "run": _run,
         "doctor": _doctor,
         "datasette-metadata": _datasette_metadata,
+        "badge": _badge,
     }[args.command]
     return handler(args, settings)
 
@@ -136,6 +139,17 @@ def _datasette_metadata(args: argparse.Namespace, settings: Settings) -> int:
     from .datasette import print_metadata
 
     return print_metadata(args.db or settings.db)
+
+
+def _badge(args: argparse.Namespace, settings: Settings) -> int:
+    from . import badge
+
+    if args.action == "verify":
+        return badge.verify_file(args.file)
+    loaded = _load(settings)
+    if loaded is None:
+        return 1
+    return badge.draw_card(args, loaded[1]) if args.action == "card" else badge.issue(args, settings, loaded[0])
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:

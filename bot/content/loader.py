@@ -35,6 +35,7 @@ from ..engine.model import (
     Text,
 )
 from .check import check_dialogue
+from .credential_terms import credential_terms
 from .languages import check_languages, declared
 from .report import Report, did_you_mean
 from .schema_errors import check_shape
@@ -43,6 +44,7 @@ from .yamlpos import ContentError, PosList, PosMap, Problem, load, shown_path
 COURSE_FILE = "course.yaml"
 SOURCES_FILE = "sources.yaml"
 RESERVED = {COURSE_FILE, SOURCES_FILE}
+COURSE_FIELDS = {"id", "title", "summary", "outcomes", "dialogues", "follow_ups", "languages", "credential"}
 
 
 # ---- public API ---------------------------------------------------------------------------
@@ -207,7 +209,7 @@ def _load_course_file(
     for field in ("id", "title", "summary", "outcomes", "dialogues"):
         if field not in data:
             report.add([], f"the course is missing '{field}'. Add it (see content/README.md).")
-    for field in sorted(set(data) - {"id", "title", "summary", "outcomes", "dialogues", "follow_ups", "languages"}):
+    for field in sorted(set(data) - COURSE_FIELDS):
         report.add([field], f"unknown field '{field}' in the course file. Remove it or fix its spelling.", key=True)
     listed = data.get("dialogues") or []
     if not isinstance(listed, list):
@@ -237,15 +239,39 @@ def _load_course_file(
         if (t := _text_or_report(report, ["outcomes", i], o)) is not None
     )
     fallbacks = _fallbacks(report, data.get("follow_ups"))
+    languages = declared(path)
+    for field_path, value in [(["title"], data.get("title")), (["summary"], data.get("summary"))] + [
+        (["outcomes", i], o) for i, o in enumerate(outcomes if isinstance(outcomes, list) else [])
+    ]:
+        _require_languages(report, field_path, value, languages)
+    terms = credential_terms(report, data.get("credential"), set(dialogues) | broken, languages)
     if report.has_errors:
         return None, report.problems
     with_fallbacks = {k: replace(v, fallbacks=fallbacks) for k, v in dialogues.items()}
     ordered = [with_fallbacks[d.id] for d in ordered]
     extra = {k: v for k, v in with_fallbacks.items() if v.id not in {d.id for d in ordered}}
     course = Course(
-        str(data["id"]), texts["title"], texts["summary"], outcome_texts, tuple(ordered), MappingProxyType(extra)
+        str(data["id"]),
+        texts["title"],
+        texts["summary"],
+        outcome_texts,
+        tuple(ordered),
+        MappingProxyType(extra),
+        credential=terms,
     )
     return course, report.problems
+
+
+def _require_languages(report: Report, path: list[Any], value: Any, languages: tuple[str, ...]) -> None:
+    """A course text in each declared language: it appears in the credential in the participant's
+    language (a warning: English stands in for a missing one)."""
+    texts = value if isinstance(value, dict) else {"en": value}
+    for missing in [lang for lang in languages if not isinstance(texts.get(lang), str)]:
+        report.warn(
+            path,
+            f"this course text has no '{missing}' version; the course declares {', '.join(languages)}, "
+            f"and credentials in '{missing}' would show the English.",
+        )
 
 
 FALLBACK_KINDS = ("non_answer", "short", "no_reason", "way_out")

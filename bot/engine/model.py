@@ -192,6 +192,20 @@ class Dialogue:
 
 
 @dataclass(frozen=True)
+class CredentialTerms:
+    """What the course's Open Badges credential says beyond the course's own texts (`credential:`
+    in course.yaml): how it is earned, assessed and quality-assured, and which dialogues it needs."""
+
+    criteria: Text | None = None
+    assessment: Text | None = None
+    quality_assurance: Text | None = None
+    required: tuple[str, ...] = ()
+    """Dialogue ids a participant must finish; empty: every dialogue of the course."""
+    cohorts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """A cohort's own required set, by cohort name (compared case-insensitively)."""
+
+
+@dataclass(frozen=True)
 class Course:
     id: str
     title: Text
@@ -200,6 +214,7 @@ class Course:
     dialogues: tuple[Dialogue, ...]
     extra: Mapping[str, Dialogue] = field(default_factory=dict)
     """Dialogues found in content/ but not listed in the course: playable by id, not in menus."""
+    credential: CredentialTerms = field(default_factory=CredentialTerms)
 
     def get(self, dialogue_id: str) -> Dialogue | None:
         for d in self.dialogues:
@@ -210,3 +225,11 @@ class Course:
     @property
     def minutes(self) -> int:
         return sum(d.minutes for d in self.dialogues)
+
+    def required(self, cohort: str | None = None) -> tuple[Dialogue, ...]:
+        """The dialogues to finish for the credential: the cohort's set, else the course's, else all."""
+        terms = self.credential
+        chosen = {k.casefold(): v for k, v in terms.cohorts.items()}.get((cohort or "").casefold()) or terms.required
+        if not chosen:
+            return self.dialogues
+        return tuple(d for i in chosen if (d := self.get(i)) is not None)

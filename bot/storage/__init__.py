@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .badges import BadgeRequirements
 from .cohorts import Cohorts, new_code
 from .database import Database, utc_now
 from .groups import GroupSessions
@@ -31,6 +32,7 @@ class Storage:
         self.outbox = Outbox(self.database)
         self.runs = Runs(self.database, self.outbox)
         self.cohorts = Cohorts(self.database)
+        self.badges = BadgeRequirements(self.database)
         self.groups = GroupSessions(self.database, self.runs)
         self.exports = ExportQueries(self.database)
         self.updates = Updates(self.database)

@@ -214,6 +214,17 @@ def _m7_group_bindings(db: sqlite_utils.Database) -> None:
     db["group_sessions"].add_column("control_count", int)
 
 
+def _m8_badge_requirements(db: sqlite_utils.Database) -> None:
+    """The dialogues a cohort's course credential requires, as its facilitators set them with
+    /badgeset (a JSON list of dialogue ids); without a row, course.yaml decides."""
+    db["badge_requirements"].create(
+        {"cohort_id": int, "dialogues": str, "at": str},
+        pk="cohort_id",
+        foreign_keys=[("cohort_id", "cohorts", "id")],
+        not_null={"dialogues", "at"},
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_initial,
     _m2_telegram,
@@ -222,6 +233,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m5_stance_lookup,
     _m6_inbox_outbox,
     _m7_group_bindings,
+    _m8_badge_requirements,
 ]
 
 

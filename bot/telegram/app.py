@@ -13,6 +13,7 @@ from telegram.ext import Application, ApplicationBuilder, TypeHandler
 from ..app.services import Services
 from ..config import Settings
 from ..content.prompts import Prompts
+from .badge import BadgeHandlers
 from .facilitators import FacilitatorHandlers
 from .groups import GroupHandlers
 from .inbox import InboxGate, InboxRequest
@@ -26,6 +27,7 @@ COMMANDS = {
     "menu": "commands.menu",
     "resume": "commands.resume",
     "portfolio": "commands.portfolio",
+    "badge": "commands.badge",
     "mydata": "commands.mydata",
     "forget": "commands.forget",
     "privacy": "commands.privacy",
@@ -92,6 +94,7 @@ def build_application(settings: Settings, services: Services, prompts: Prompts) 
     application.add_handler(TypeHandler(Update, shell.skip_duplicates), group=-1)
     FacilitatorHandlers(shell).register(application)  # before the participants' catch-all handlers
     GroupHandlers(shell, settings.group_ack_seconds).register(application)
+    BadgeHandlers(shell).register(application)
     ParticipantHandlers(shell).register(application)
     application.add_handler(TypeHandler(Update, shell.mark_done), group=1)
     application.add_error_handler(shell.on_error)

@@ -119,3 +119,9 @@ def test_group_answers_go_through_the_engine():
     """One thin-answer rule: only the engine applies it; the app layer asks the engine what to store."""
     users = [p for p in sorted(BOT.rglob("*.py")) if "is_thin" in p.read_text(encoding="utf-8")]
     assert [p.relative_to(BOT).as_posix() for p in users] == ["engine/followups.py", "engine/probes.py"]
+
+
+def test_credentials_know_nothing_of_storage_telegram_or_the_app():
+    """bot/credentials builds and signs documents; the use case (bot/app/credentials.py) stores and reads."""
+    shells = ("bot.telegram", "bot.storage", "bot.app", "telegram", "sqlite3")
+    assert violations(files_under("credentials"), lambda name: any(within(name, s) for s in shells)) == []
