@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, BinaryIO
 
 from ..clock import utc_now
@@ -21,7 +21,7 @@ from ..reports import chart
 from ..reports import overview as report
 from ..storage import Storage
 from ..storage.rows import Cohort, Reflection
-from .records import portfolio_entries, reflection_record, run_record
+from .records import comments_by_answer, portfolio_entries, reflection_record, run_record
 
 FORMATS = {"csv": ".csv", "json": ".json", "xapi": ".xapi.json", "zip": ".zip"}
 XAPI_HOMEPAGE = "https://t.me"
@@ -46,8 +46,10 @@ def filename(cohort: str, fmt: str, generated: str) -> str:
 
 
 def records(storage: Storage, course: Course, scope: Scope, locale: str = "en") -> Iterator[ReflectionRecord]:
+    comments = comments_by_answer(c for cs in storage.feedback.in_cohorts(scope.cohort_ids).values() for c in cs)
     for row in storage.exports.answers(scope.cohort_ids, **scope.filters()):
-        yield reflection_record(row, course, locale)
+        record = reflection_record(row, course, locale)
+        yield replace(record, comments=comments[record.reflection_id]) if record.reflection_id in comments else record
 
 
 def export(
@@ -113,7 +115,8 @@ def _portfolios(
         run_ids = {r.run_id for r in reflections}
         runs = [r for r in storage.runs.of(participant_id) if r.id in run_ids]
         stances = [s for s in storage.runs.stances(participant_id) if s.run_id in run_ids]
-        yield label, portfolio_entries(course, runs, reflections, stances, locale)
+        comments = storage.feedback.of(participant_id)
+        yield label, portfolio_entries(course, runs, reflections, stances, locale, comments=comments)
 
 
 def _in_scope(row: Reflection, scope: Scope) -> bool:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from ..content.keys import move_name, reference
-from .records import Answer, PortfolioEntry
+from .records import Answer, CommentRecord, PortfolioEntry
 
 Translate = Callable[..., str]
 
@@ -103,6 +103,7 @@ def to_markdown(name: str, entries: Iterable[PortfolioEntry], t: Translate, gene
             if answer.edited:
                 meta += f" · {t('portfolio.edited', date=_day(answer.edited))}"
             lines += ["", f"<sub>{meta}</sub>", ""]
+            lines += _comments_markdown(answer, t)
         if entry.sources:
             lines += (
                 [f"**{t('portfolio.sources')}**", ""] + [f"- {md_text(reference(s))}" for s in entry.sources] + [""]
@@ -114,13 +115,46 @@ def _heading(answer: Answer) -> str:
     return answer.question if answer.probe else answer.title or answer.question
 
 
+def _author(comment: CommentRecord, t: Translate) -> str:
+    return comment.author or t("portfolio.comment_someone")
+
+
+def _comments_markdown(answer: Answer, t: Translate) -> list[str]:
+    """A facilitator's comments under the answer, each with the participant's reply, escaped."""
+    lines: list[str] = []
+    for c in answer.comments:
+        lines += [f"**{md_text(t('portfolio.comment', name=_author(c, t), date=_day(c.created)))}**", ""]
+        lines += md_quote(c.text) + [""]
+        if c.reply is not None:
+            lines += [f"*{md_text(t('portfolio.comment_reply', date=_day(c.replied)))}*", ""]
+            lines += md_quote(c.reply) + [""]
+    return lines
+
+
+def _comments_html(answer: Answer, t: Translate) -> list[str]:
+    e = html.escape
+    out = []
+    for c in answer.comments:
+        reply = ""
+        if c.reply is not None:
+            reply = (
+                f'<p class="meta">{e(t("portfolio.comment_reply", date=_day(c.replied)))}</p>'
+                f'<p class="answer">{e(c.reply)}</p>'
+            )
+        out.append(
+            f'<div class="comment"><p class="meta">{e(t("portfolio.comment", name=_author(c, t), date=_day(c.created)))}'
+            f'</p><p class="answer">{e(c.text)}</p>{reply}</div>'
+        )
+    return out
+
+
 _CSS = """
 body{font:16px/1.5 Georgia,serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#111}
 h1{font-size:1.8rem;margin-bottom:.2rem} h2{margin-top:2.5rem;border-bottom:1px solid #999;page-break-after:avoid}
 h3{font-size:1rem;margin:1.5rem 0 .3rem;font-style:italic;font-weight:normal}
 .answer{white-space:pre-wrap;border-left:3px solid #555;padding:.2rem 0 .2rem .8rem;margin:0}
 .meta,.status{color:#555;font-size:.85rem} .claim{background:#f3f3f3;padding:.5rem .8rem}
-section{page-break-inside:avoid} ul.sources{font-size:.9rem}
+.comment{margin-left:1.5rem} section{page-break-inside:avoid} ul.sources{font-size:.9rem}
 @media print{body{margin:0;max-width:none}}
 """
 
@@ -149,6 +183,7 @@ def to_html(name: str, entries: Iterable[PortfolioEntry], t: Translate, generate
                 f'<h3>{e(label)}: {e(_heading(answer))}</h3><p class="answer">{e(answer.answer)}</p>'
                 f'<p class="meta">{e(meta)}</p>'
             )
+            out.extend(_comments_html(answer, t))
         if entry.sources:
             items = "".join(f"<li>{e(reference(s))}</li>" for s in entry.sources)
             out.append(f'<h3>{e(t("portfolio.sources"))}</h3><ul class="sources">{items}</ul>')

@@ -82,7 +82,7 @@ class Shell:
         person = self.services.participants.identify(PLATFORM, str(user.id), name=user.first_name)
         locale = self.prompts.locale_for(person.locale, user.language_code)
         chat = update.effective_chat.id if update.effective_chat else user.id
-        return Who(person.id, chat, locale, user.first_name or "", person.asked, person.consents)
+        return Who(person.id, chat, locale, user.first_name or "", person.asked_current, person.consents)
 
     def t(self, who: Who, key: str, **values: object) -> str:
         return self.prompts.t(key, who.locale, **values)
