@@ -222,3 +222,32 @@ async def test_peers_see_only_consenting_members_of_their_cohort_never_their_own
         await plum.expect("nothing you write will be kept")
         await answer_first_question(plum, "NOTKEPT I would look at the employers" + REASONS)
         assert not any("How did others answer?" in m.button_labels for m in fake.messages(plum.chat))
+
+
+async def test_earlier_consent_is_asked_again_and_sharing_changes_in_privacy(fake, tmp_path):
+    from bot.storage import Storage
+
+    admin, admins = people(fake)
+    old = Participant(fake, fake.user("Olga"))
+    earlier = Storage(tmp_path / "bot.db")
+    person = earlier.participants.get_or_create("telegram", str(old.user.id), name="Olga")
+    earlier.participants.record_consent(person.id, "3-en", True)
+    earlier.close()
+    async with running_bot(fake, tmp_path / "bot.db", admins=admins) as bot:
+        await old.command("/menu")
+        await old.expect("Comments:")  # the consent text of version 4, asked again
+        await old.press("Yes, keep my answers")
+        await old.expect("Your answers will be kept")
+        assert [c["version"] for c in bot.storage.db["consents"].rows] == ["3-en", "4-en"]
+
+        invite, _ = await new_cohort(admin, "MC-A")
+        await old.command("/start", payload=invite)
+        await old.expect("You have joined MC-A")
+        await old.press("No, only the facilitators")
+        await old.expect("are not shown to your peers")
+        await old.command("/privacy")
+        status = await old.expect("Your answers in MC-A are not shown")
+        assert status.button_labels == ["Share with peers"]
+        fake.press(old.user, status.message_id, "Share with peers")
+        await old.expect("Your answers in MC-A may be shown to your peers")
+        assert [r["share_with_peers"] for r in bot.storage.db["memberships"].rows] == [1]
