@@ -48,6 +48,15 @@ class Peers:
         chosen = pick_diverse(self._candidates(own), SHOWN)
         return [c.answer for c in chosen] if len(chosen) >= AT_LEAST else []
 
+    def in_session(self, session_id: int) -> dict[str, list[str]]:
+        """For a group session's summary: per question, two or three answers of members who share
+        with peers (same rules as in a private chat), picked to differ; questions with fewer left out."""
+        by_node: dict[str, dict[int, PeerAnswer]] = {}
+        for answer in self.storage.feedback.session_peer_answers(session_id):
+            by_node.setdefault(answer.node_id or "", {}).setdefault(answer.participant_id, answer)
+        shown = {node: pick_diverse(list(found.values()), SHOWN) for node, found in by_node.items()}
+        return {node: [a.answer for a in chosen] for node, chosen in shown.items() if len(chosen) >= AT_LEAST}
+
     def _candidates(self, own) -> list[PeerAnswer]:
         found = self.storage.feedback.peer_answers(
             own.cohort_id, own.dialogue_id, own.node_id, exclude=own.participant_id

@@ -189,6 +189,20 @@ class Feedback:
             [participant_id],
         )
 
+    def session_peer_answers(self, session_id: int) -> list[PeerAnswer]:
+        """Main answers given in a group session for its cohort, by members who share with peers,
+        whose consent stands, and that no facilitator hid; newest first."""
+        return self.db.rows(
+            PeerAnswer,
+            f"""select r.id as reflection_id, r.participant_id, r.answer, null as stance_before, r.node_id
+                from reflections r
+                join memberships m on m.cohort_id = r.cohort_id and m.participant_id = r.participant_id
+                where r.group_session_id = ? and r.probe = 0 and m.share_with_peers = 1
+                  and r.hidden_from_peers is null and {_LATEST_CONSENT.format(who="r.participant_id")} = 1
+                order by r.id desc""",
+            [session_id],
+        )
+
     def peer_answers(
         self, cohort_id: int, dialogue_id: str, node_id: str, *, exclude: int, limit: int = 200
     ) -> list[PeerAnswer]:

@@ -324,6 +324,8 @@ class PeerAnswer:
     participant_id: int
     answer: str
     stance_before: int | None
+    node_id: str | None = None
+    """The question (in a group session's answers, which span several)."""
 
 
 @dataclass(frozen=True)

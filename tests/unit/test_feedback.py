@@ -235,3 +235,28 @@ def test_comments_in_every_export_format_and_the_portfolio_are_escaped(services,
     assert "Comment from Fiona" in markdown and "&lt;i&gt;reply&lt;/i&gt;" in page
     assert json_export.VERSION == 1
     assert isinstance(entries[0].answers[0].comments[0], CommentRecord)
+
+
+def test_a_group_sessions_summary_shows_only_answers_shared_with_peers(sessions, storage, prompts):
+    from bot.app.peers import Peers
+    from bot.telegram import group_render
+
+    x = storage.cohorts.create("MC-X", "cli:test")
+    session, _ = sessions.start("-100", None, sessions.course.dialogues[0], x.id, started_by=50, binds=True)
+    session, _ = sessions.next(session)
+    sessions.posted(session.id, session.chat, 10, "question", node_id="q1", question="Why?", move="clarification")
+    _, asked = sessions.asked_by("-100", 10)
+    peers, ids = Peers(storage), {}
+    for i, (name, share) in enumerate((("ada", True), ("bob", True), ("cy", False))):
+        pid = storage.participants.get_or_create("telegram", name, name=name).id
+        storage.participants.record_consent(pid, "4-en", True)
+        storage.cohorts.join(x.id, pid)
+        peers.decide(pid, x.id, share)
+        assert sessions.answer(session, asked, pid, f"<{name.upper()}>" + REASONS, ("-100", 11 + i)).stored
+        ids[name] = storage.runs.reflections(pid)[0].id
+    shown = peers.in_session(session.id)
+    assert sorted(a.split(">")[0] for a in shown["q1"]) == ["<ADA", "<BOB"], "not cy, who does not share"
+    messages = group_render.peers_summary(shown, {"q1": "Why?"}, lambda k, **v: prompts.t(k, "en", **v))
+    assert "&lt;ADA&gt;" in messages[0].text and "ada" not in messages[0].text.replace("&lt;ADA", "")
+    storage.feedback.hide(ids["bob"], True)
+    assert peers.in_session(session.id) == {}, "one answer alone is not shown"
