@@ -21,15 +21,23 @@ from ..app.feedback import PAGE_SIZE, AnswerView, CommentNotice, Page, Refused, 
 from . import callbacks, menus
 from .messages import Button, Text, buttons, to_payload
 from .plumbing import FAILED, Shell, Who
-from .render import esc
+from .render import clip, esc
 
 log = logging.getLogger("elenchus.telegram")
 
 PRIVATE = filters.ChatType.PRIVATE & filters.USER
-SHOWN_ANSWER = 2500
-"""Characters of an answer shown in a facilitator's page (the whole answer is in the exports)."""
+SHOWN_ANSWER = 1200
+"""UTF-16 units of an answer shown in a facilitator's page (the whole answer is in the exports);
+with the question, the last SHOWN_COMMENTS comments and their replies, a page's message stays
+within Telegram's 4,096."""
+SHOWN_QUESTION = 300
+SHOWN_NAME = 100
+"""A title, a participant's label or a facilitator's name (Telegram's first names have up to 64)."""
+SHOWN_COMMENT = 280
+SHOWN_COMMENTS = 3
+SHOWN_NOTICE = 2500
+"""UTF-16 units of a comment or a reply in the notice that carries it."""
 SHOWN_PEER = 700
-SHOWN_COMMENT = 400
 REFUSALS = {
     "not_yours": "feedback.not_yours",
     "gone": "feedback.gone",
@@ -54,7 +62,9 @@ class Waiting(filters.MessageFilter):
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """At most `limit` UTF-16 units (Telegram's measure; an emoji counts 2), with an ellipsis if cut."""
+    clipped = clip(text, limit - 1)
+    return text if clipped == text else clipped.rstrip() + "…"
 
 
 class FeedbackHandlers:
@@ -147,16 +157,16 @@ class FeedbackHandlers:
 
     def answer_message(self, who: Who, item: AnswerView) -> Text:
         a = item.answer
-        head = f"<b>{esc(item.title)}</b> · {esc(item.label)} · {a.created[:10]}"
+        head = f"<b>{esc(_cut(item.title, SHOWN_NAME))}</b> · {esc(_cut(item.label, SHOWN_NAME))} · {a.created[:10]}"
         if a.probe:
             head += f" · {esc(self.t(who, 'feedback.follow_up'))}"
-        lines = [head, f"<i>{esc(_cut(a.question, 300))}</i>", esc(_cut(a.answer, SHOWN_ANSWER))]
+        lines = [head, f"<i>{esc(_cut(a.question, SHOWN_QUESTION))}</i>", esc(_cut(a.answer, SHOWN_ANSWER))]
         if a.hidden_from_peers:
             lines.append(f"<i>{esc(self.t(who, 'feedback.hidden_mark'))}</i>")
         elif a.shares:
             lines.append(f"<i>{esc(self.t(who, 'feedback.shared_mark'))}</i>")
-        for c in item.comments:
-            author = c.author_name or self.t(who, "feedback.someone")
+        for c in item.comments[-SHOWN_COMMENTS:]:
+            author = _cut(c.author_name or self.t(who, "feedback.someone"), SHOWN_NAME)
             lines.append(
                 self.t(
                     who,
@@ -299,23 +309,23 @@ class FeedbackHandlers:
         locale = self.shell.prompts.locale_for(getattr(notice, "locale", None))
         t = self.shell.translator(locale)
         if isinstance(notice, CommentNotice):
-            author = notice.author or t("feedback.someone")
+            author = _cut(notice.author or t("feedback.someone"), SHOWN_NAME)
             text = t(
                 "feedback.notice",
                 author=esc(author),
-                title=esc(notice.title),
-                question=esc(_cut(notice.question, 300)),
-                excerpt=esc(notice.excerpt),
-                text=esc(_cut(notice.text, 3000)),
+                title=esc(_cut(notice.title, SHOWN_NAME)),
+                question=esc(_cut(notice.question, SHOWN_QUESTION)),
+                excerpt=esc(_cut(notice.excerpt, SHOWN_QUESTION)),
+                text=esc(_cut(notice.text, SHOWN_NOTICE)),
             )
             return Text(text, buttons(((t("feedback.reply_button"), f"fb:r:{notice.comment_id}"),)))
         assert isinstance(notice, ReplyNotice)
         return Text(
             t(
                 "feedback.reply_notice",
-                participant=esc(notice.participant),
-                title=esc(notice.title),
-                reply=esc(_cut(notice.reply, 3000)),
+                participant=esc(_cut(notice.participant, SHOWN_NAME)),
+                title=esc(_cut(notice.title, SHOWN_NAME)),
+                reply=esc(_cut(notice.reply, SHOWN_NOTICE)),
             )
         )
 

@@ -260,3 +260,29 @@ def test_a_group_sessions_summary_shows_only_answers_shared_with_peers(sessions,
     assert "&lt;ADA&gt;" in messages[0].text and "ada" not in messages[0].text.replace("&lt;ADA", "")
     storage.feedback.hide(ids["bob"], True)
     assert peers.in_session(session.id) == {}, "one answer alone is not shown"
+
+
+def test_a_page_message_and_a_notice_stay_within_telegrams_limit_whatever_was_written(prompts):
+    from types import SimpleNamespace
+
+    from bot.app.feedback import AnswerView, CommentNotice, ReplyNotice
+    from bot.storage.rows import CohortAnswer, Comment
+    from bot.telegram.feedback import FeedbackHandlers
+    from bot.telegram.render import MAX_TEXT, visible_length
+
+    huge = "😀<&" * 1400  # 5,600 UTF-16 units, and HTML to escape
+    shell = SimpleNamespace(
+        services=SimpleNamespace(feedback=None, peers=None, cohorts=None),
+        prompts=prompts,
+        t=lambda who, key, **values: prompts.t(key, "en", **values),
+        translator=lambda locale: lambda key, **values: prompts.t(key, locale, **values),
+    )
+    handlers = FeedbackHandlers(shell)
+    answer = CohortAnswer(1, 2, huge, 3, "d", "n", huge, huge, 0, "2026-12-01T00:00:00Z", None, None, 1)
+    comments = tuple(Comment(i, 1, 2, 3, 4, huge, huge, "2026-12-01", huge, "2026-12-02") for i in range(6))
+    page = handlers.answer_message(None, AnswerView(answer, huge, huge[:40], comments))
+    assert visible_length(page.text) <= MAX_TEXT and "&lt;&amp;" in page.text
+    notice = handlers.notice_message(CommentNotice(1, "2", "de", huge[:60], huge, huge, huge, huge[:20]))
+    assert visible_length(notice.text) <= MAX_TEXT and notice.keyboard[0][0].data == "fb:r:1"
+    reply = handlers.notice_message(ReplyNotice("2", None, huge[:20], huge[:60], huge))
+    assert visible_length(reply.text) <= MAX_TEXT
