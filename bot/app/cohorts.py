@@ -84,6 +84,13 @@ class Cohorts:
             return None
         return self.storage.cohorts.get(cohort_id)
 
+    def staff_chats(self) -> list[tuple[int, bool]]:
+        """The private chats of facilitators and administrators in Telegram, (chat id, is an
+        administrator): each gets a command menu with the staff's commands."""
+        chats = {int(i): False for i in self.storage.cohorts.facilitator_platform_ids("telegram") if i.isdigit()}
+        chats |= {int(i): True for i in self.admins if i.isdigit()}
+        return sorted(chats.items())
+
     # ---- for administrators -----------------------------------------------------------------
 
     def by_name(self, name: str) -> Cohort | None:

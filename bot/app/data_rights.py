@@ -9,6 +9,7 @@ log, and the next erasure or retention run (every 6 hours while the bot runs) sc
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from ..engine import Course
 from ..exports.records import PortfolioEntry
@@ -33,10 +34,11 @@ class DataRights:
             self.storage.runs.reflections(participant_id),
             self.storage.runs.stances(participant_id),
             locale,
+            comments=self.storage.feedback.of(participant_id),
         )
 
     def everything(self, participant_id: int) -> PersonalData:
-        return self.storage.participants.everything_about(participant_id)
+        return with_feedback(self.storage, self.storage.participants.everything_about(participant_id))
 
     def forget(self, participant_id: int) -> dict[str, int]:
         """Erase everything about the participant, on disk too; returns what was deleted, per table."""
@@ -66,3 +68,14 @@ class DataRights:
                 result.log_frames,
                 result.checkpointed,
             )
+
+
+def with_feedback(storage: Storage, data: PersonalData) -> PersonalData:
+    """/mydata with the comments on their answers, those they wrote, and their sharing choices."""
+    participant_id = data.participant.id
+    return replace(
+        data,
+        comments=storage.feedback.of(participant_id),
+        comments_written=storage.feedback.written_by(participant_id),
+        peer_sharing=storage.feedback.sharing(participant_id),
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,7 +23,7 @@ from ..reports import overview as report
 from ..reports.shift import paired_shifts
 from ..storage import Storage
 from ..storage.rows import Cohort, Reflection
-from .records import portfolio_entries, reflection_record, run_record
+from .records import comments_by_answer, portfolio_entries, reflection_record, run_record
 
 FORMATS = {"csv": ".csv", "json": ".json", "xapi": ".xapi.json", "zip": ".zip"}
 XAPI_HOMEPAGE = "https://t.me"
@@ -48,8 +48,10 @@ def filename(cohort: str, fmt: str, generated: str) -> str:
 
 
 def records(storage: Storage, course: Course, scope: Scope, locale: str = "en") -> Iterator[ReflectionRecord]:
+    comments = comments_by_answer(c for cs in storage.feedback.in_cohorts(scope.cohort_ids).values() for c in cs)
     for row in storage.exports.answers(scope.cohort_ids, **scope.filters()):
-        yield reflection_record(row, course, locale)
+        record = reflection_record(row, course, locale)
+        yield replace(record, comments=comments[record.reflection_id]) if record.reflection_id in comments else record
 
 
 def export(
@@ -126,7 +128,8 @@ def _portfolios(
         stances = [s for s in storage.runs.stances(participant_id) if s.run_id in run_ids]
         person = storage.participants.get(participant_id)
         theirs = (person.locale if person else None) or (runs[-1].state.get("locale") if runs else None) or locale
-        yield label, portfolio_entries(course, runs, reflections, stances, theirs), theirs
+        comments = storage.feedback.of(participant_id)
+        yield label, portfolio_entries(course, runs, reflections, stances, theirs, comments=comments), theirs
 
 
 def _in_scope(row: Reflection, scope: Scope) -> bool:

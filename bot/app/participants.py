@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from ..storage import Storage
 from ..storage.rows import Consent, Participant
 
+CONSENT_VERSION = "4"
+"""Raise when consent.text changes in substance: everyone who decided on an earlier version is asked
+again (version 4 names facilitators' comments, reminders and sharing with peers). Each consent
+record keeps the version it saw, as "<version>-<locale>"."""
+
 
 @dataclass(frozen=True)
 class Person:
@@ -21,6 +26,12 @@ class Person:
     @property
     def asked(self) -> bool:
         return self.consent is not None
+
+    @property
+    def asked_current(self) -> bool:
+        """They decided on the consent text as it is now; someone who decided on an earlier version
+        is asked again (their earlier decision stands until then)."""
+        return self.consent is not None and self.consent.version.split("-")[0] == CONSENT_VERSION
 
     @property
     def consents(self) -> bool:

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..engine import Course, Dialogue
 from ..engine.step import localize
-from ..exports.records import Answer, PortfolioEntry, ReflectionRecord, RunRecord, participant_label
-from ..storage.rows import AnswerRow, Reflection, Run, RunRow, Stance
+from ..exports.records import (
+    Answer,
+    CommentRecord,
+    PortfolioEntry,
+    ReflectionRecord,
+    RunRecord,
+    participant_label,
+)
+from ..storage.rows import AnswerRow, Comment, Reflection, Run, RunRow, Stance
 
 
 def portfolio_entries(
-    course: Course, runs: list[Run], reflections: list[Reflection], stances: list[Stance], locale: str = "en"
+    course: Course,
+    runs: list[Run],
+    reflections: list[Reflection],
+    stances: list[Stance],
+    locale: str = "en",
+    comments: Iterable[Comment] = (),
 ) -> list[PortfolioEntry]:
-    """Runs with at least one answer or stance, oldest first."""
+    """Runs with at least one answer or stance, oldest first; each answer with its comments."""
+    on = comments_by_answer(comments)
     entries = []
     for run in sorted(runs, key=lambda r: r.id):
         mine = [r for r in reflections if r.run_id == run.id]
@@ -32,7 +47,14 @@ def portfolio_entries(
                 after=phases.get("after"),
                 answers=tuple(
                     Answer(
-                        r.question, r.answer, r.move, bool(r.probe), r.created, r.edited, _title(dialogue, r, locale)
+                        r.question,
+                        r.answer,
+                        r.move,
+                        bool(r.probe),
+                        r.created,
+                        r.edited,
+                        _title(dialogue, r, locale),
+                        on.get(r.id, ()),
                     )
                     for r in mine
                 ),
@@ -90,3 +112,22 @@ def run_record(row: RunRow) -> RunRecord:
         stance_before=row.stance_before,
         stance_after=row.stance_after,
     )
+
+
+def comment_record(comment: Comment) -> CommentRecord:
+    return CommentRecord(
+        comment.id,
+        comment.author_name or "",
+        comment.author_id,
+        comment.text,
+        comment.created,
+        comment.reply,
+        comment.replied,
+    )
+
+
+def comments_by_answer(comments: Iterable[Comment]) -> dict[int, tuple[CommentRecord, ...]]:
+    grouped: dict[int, list[CommentRecord]] = {}
+    for comment in comments:
+        grouped.setdefault(comment.reflection_id, []).append(comment_record(comment))
+    return {key: tuple(value) for key, value in grouped.items()}

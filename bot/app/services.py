@@ -10,9 +10,11 @@ from ..storage import Storage
 from .cohorts import Cohorts
 from .data_rights import DataRights
 from .dialogues import Dialogues
+from .feedback import Feedback
 from .group_sessions import GroupSessions
 from .inbox import Inbox, Outbox
 from .participants import Participants
+from .peers import Peers
 
 
 class Services:
@@ -27,6 +29,8 @@ class Services:
         self.groups = GroupSessions(storage, course)
         self.inbox = Inbox(storage)
         self.outbox = Outbox(storage)
+        self.feedback = Feedback(course, storage, self.cohorts)
+        self.peers = Peers(storage)
         self._exports: Any = None
         self._credentials: Any = None
 

@@ -58,6 +58,7 @@ COLUMNS = (
     "group_session",
     "created",
     "edited",
+    "comments",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 """Guarded when the cell begins with one of these."""
@@ -112,8 +113,20 @@ def row(record: ReflectionRecord) -> list[str]:
         record.group_session,
         record.created,
         record.edited,
+        comments_cell(record),
     )
     return [_cell(v) for v in values]
+
+
+def comments_cell(record: ReflectionRecord) -> str:
+    """Facilitators' comments on the answer, one per line, each with the participant's reply:
+    "<author> (<date>): <comment>" and "  reply (<date>): <reply>"; empty without comments."""
+    lines = []
+    for comment in record.comments:
+        lines.append(f"{comment.author or '-'} ({comment.created[:10]}): {comment.text}")
+        if comment.reply is not None:
+            lines.append(f"  reply ({(comment.replied or '')[:10]}): {comment.reply}")
+    return "\n".join(lines)
 
 
 def write_csv(records: Iterable[ReflectionRecord], out: TextIO) -> int:

@@ -41,7 +41,22 @@ def reflection(record: ReflectionRecord) -> dict[str, Any]:
         "group_session": record.group_session,
         "created": record.created,
         "edited": record.edited,
+        "comments": comments(record),
     }
+
+
+def comments(record: ReflectionRecord) -> list[dict[str, Any]]:
+    """Facilitators' comments on the answer, oldest first, each with the participant's one reply."""
+    return [
+        {
+            "id": c.id,
+            "author": c.author or None,
+            "text": c.text,
+            "created": c.created,
+            "reply": None if c.reply is None else {"text": c.reply, "created": c.replied},
+        }
+        for c in record.comments
+    ]
 
 
 def write_json(records: Iterable[ReflectionRecord], out: TextIO, *, scope: dict[str, Any], generated: str) -> int:

@@ -19,6 +19,9 @@ SECTION_KEYS = {
     "stances": "mydata.stances",
     "memberships": "mydata.memberships",
     "facilitating": "mydata.facilitating",
+    "comments": "mydata.comments",
+    "comments_written": "mydata.comments_written",
+    "peer_sharing": "mydata.peer_sharing",
 }
 
 

@@ -30,7 +30,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from ..content.keys import move_name, reference
-from .records import Answer, PortfolioEntry
+from .records import Answer, CommentRecord, PortfolioEntry
 
 Translate = Callable[..., str]
 TEMPLATES = Path(__file__).with_name("templates")
@@ -107,6 +107,7 @@ def to_markdown(name: str, entries: Iterable[PortfolioEntry], t: Translate, gene
             lines += [f"### {label}: {md_heading(_heading(answer))}", ""]
             lines += md_quote(answer.answer)
             lines += ["", f"<sub>{md_text(_meta(answer, t))}</sub>", ""]
+            lines += _comments_markdown(answer, t)
         if entry.sources:
             lines += (
                 [f"**{t('portfolio.sources')}**", ""] + [f"- {md_text(reference(s))}" for s in entry.sources] + [""]
@@ -123,6 +124,22 @@ def _meta(answer: Answer, t: Translate) -> str:
     return meta + (f" · {t('portfolio.edited', date=_day(answer.edited))}" if answer.edited else "")
 
 
+def _author(comment: CommentRecord, t: Translate) -> str:
+    return comment.author or t("portfolio.comment_someone")
+
+
+def _comments_markdown(answer: Answer, t: Translate) -> list[str]:
+    """A facilitator's comments under the answer, each with the participant's reply, escaped."""
+    lines: list[str] = []
+    for c in answer.comments:
+        lines += [f"**{md_text(t('portfolio.comment', name=_author(c, t), date=_day(c.created)))}**", ""]
+        lines += md_quote(c.text) + [""]
+        if c.reply is not None:
+            lines += [f"*{md_text(t('portfolio.comment_reply', date=_day(c.replied)))}*", ""]
+            lines += md_quote(c.reply) + [""]
+    return lines
+
+
 def _css_string(text: str) -> str:
     """A CSS string literal: quotes, backslashes, line breaks and "<" (no </style>) escaped."""
     return '"' + "".join(f"\\{ord(c):x} " if c in '\\"<>\n\r' else c for c in text) + '"'
@@ -133,6 +150,16 @@ def _page_counter(t: Translate) -> Markup:
     parts = re.split(r"(\{page\}|\{pages\})", t("portfolio.page", page="{page}", pages="{pages}"))
     counters = {"{page}": "counter(page)", "{pages}": "counter(pages)"}
     return Markup(" ".join(counters.get(p) or _css_string(p) for p in parts if p))
+
+
+def _comment_context(comment: CommentRecord, t: Translate) -> dict:
+    replied = t("portfolio.comment_reply", date=_day(comment.replied)) if comment.reply is not None else ""
+    return {
+        "heading": t("portfolio.comment", name=_author(comment, t), date=_day(comment.created)),
+        "text": comment.text,
+        "reply_heading": replied,
+        "reply": comment.reply or "",
+    }
 
 
 def html_context(name: str, entries: Iterable[PortfolioEntry], t: Translate, generated: str, lang: str) -> dict:
@@ -157,6 +184,7 @@ def html_context(name: str, entries: Iterable[PortfolioEntry], t: Translate, gen
                     "heading": _heading(answer),
                     "text": answer.answer,
                     "meta": _meta(answer, t),
+                    "comments": [_comment_context(c, t) for c in answer.comments],
                 }
                 for answer in entry.answers
             ],

@@ -8,6 +8,20 @@ from ..engine import Source
 
 
 @dataclass(frozen=True)
+class CommentRecord:
+    """A facilitator's comment on an answer, and the participant's reply."""
+
+    id: int
+    author: str
+    """The facilitator's first name, or "" once they were forgotten."""
+    author_id: int | None
+    text: str
+    created: str
+    reply: str | None = None
+    replied: str | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
@@ -17,6 +31,7 @@ class Answer:
     edited: str | None
     title: str = ""
     """The question's short title (the full question is shown for follow-ups)."""
+    comments: tuple[CommentRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,8 @@ class ReflectionRecord:
     stance_after: int | None
     created: str
     edited: str | None
+    comments: tuple[CommentRecord, ...] = ()
+    """Facilitators' comments on the answer, oldest first."""
 
 
 @dataclass(frozen=True)

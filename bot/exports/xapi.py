@@ -8,6 +8,8 @@ Choices, and why:
   exporting twice gives the same ids and an LRS does not store a statement twice. Statements are
   immutable in xAPI, so an answer edited after an export gets a new id (its edit time is part of the
   name): the LRS then holds both versions rather than refusing the export as a conflict.
+- A facilitator's comment on an answer, and the participant's reply to it, use the verb
+  "commented" with a StatementRef to the statement commented on (see ``commented``).
 - Every answer uses the verb "responded": reflections are open questions without a right answer,
   and one verb for one kind of act keeps LRS queries simple. A follow-up is a different question,
   so it is its own Activity (``.../questions/<node>/follow-up``, with the main question under
@@ -37,6 +39,7 @@ from urllib.parse import quote, urlsplit
 from .records import ReflectionRecord, RunRecord
 
 RESPONDED = {"id": "http://adlnet.gov/expapi/verbs/responded", "display": {"en-US": "responded"}}
+COMMENTED = {"id": "http://adlnet.gov/expapi/verbs/commented", "display": {"en-US": "commented"}}
 COMPLETED = {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en-US": "completed"}}
 INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 LESSON = "http://adlnet.gov/expapi/activities/lesson"
@@ -81,7 +84,7 @@ class _Builder:
     def extension(self, name: str) -> str:
         return f"{self.base}/extensions/{name}"
 
-    def actor(self, participant_id: int) -> dict[str, Any]:
+    def actor(self, participant_id: int | str) -> dict[str, Any]:
         return {"objectType": "Agent", "account": {"homePage": self.homepage, "name": str(participant_id)}}
 
     def dialogue(self, dialogue_id: str, title: str | None = None) -> dict[str, Any]:
@@ -194,10 +197,44 @@ def statements(
 
 def _generate(build: _Builder, records: Iterable[ReflectionRecord], runs: Iterable[RunRecord]) -> Iterator[dict]:
     for record in records:
-        yield build.answered(record)
+        answered = build.answered(record)
+        yield answered
+        yield from commented(build, record, answered["id"])
     for run in runs:
         if run.status == "finished":
             yield build.completed(run)
+
+
+def commented(build: _Builder, record: ReflectionRecord, answered_id: str) -> Iterator[dict[str, Any]]:
+    """A facilitator's comment: "commented" on the answer's statement (a StatementRef), with the
+    comment as the response; the participant's reply: "commented" on the comment's statement.
+
+    The facilitator is an account like a participant (their internal number), or "facilitator" once
+    they were forgotten. No context.platform: xAPI allows it only when the object is an Activity."""
+    cohort = None if record.cohort_id is None else build.cohort(record.cohort_id, record.cohort)
+    context = {k: v for k, v in build.context(None, cohort).items() if k != "platform"}
+    for comment in record.comments:
+        comment_id = build.statement_id(f"comment/{comment.id}")
+        author = build.actor(comment.author_id) if comment.author_id is not None else build.actor("facilitator")
+        yield {
+            "id": comment_id,
+            "actor": author,
+            "verb": COMMENTED,
+            "object": {"objectType": "StatementRef", "id": answered_id},
+            "result": {"response": comment.text},
+            "context": context,
+            "timestamp": timestamp(comment.created),
+        }
+        if comment.reply is not None:
+            yield {
+                "id": build.statement_id(f"comment/{comment.id}/reply"),
+                "actor": build.actor(record.participant_id),
+                "verb": COMMENTED,
+                "object": {"objectType": "StatementRef", "id": comment_id},
+                "result": {"response": comment.reply},
+                "context": context,
+                "timestamp": timestamp(comment.replied or comment.created),
+            }
 
 
 def write_xapi(records: Iterable[ReflectionRecord], runs: Iterable[RunRecord], out: TextIO, **kw: Any) -> int:

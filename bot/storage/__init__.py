@@ -14,6 +14,7 @@ import sqlite_utils
 from .badges import BadgeRequirements
 from .cohorts import Cohorts, new_code
 from .database import Database, utc_now
+from .feedback import Feedback
 from .groups import GroupSessions
 from .outbox import Outbox
 from .participants import Participants
@@ -36,6 +37,7 @@ class Storage:
         self.groups = GroupSessions(self.database, self.runs)
         self.exports = ExportQueries(self.database)
         self.updates = Updates(self.database)
+        self.feedback = Feedback(self.database)
 
     @property
     def path(self) -> str:

@@ -113,6 +113,15 @@ class Cohorts:
             [participant_id],
         )
 
+    def facilitator_platform_ids(self, platform: str) -> list[str]:
+        """Everyone who facilitates a cohort, by their platform id (for their command menu)."""
+        found = self.db.execute(
+            "select distinct p.external_id from facilitators f join participants p on p.id = f.participant_id "
+            "where p.platform = ? order by p.external_id",
+            [platform],
+        ).fetchall()
+        return [external_id for (external_id,) in found]
+
     # ---- audit ----------------------------------------------------------------------------
 
     def record_audit(self, actor: str, action: str, scope: dict[str, Any], records: int) -> None:

@@ -128,13 +128,21 @@ class Participants:
             for table in ERASED_TABLES:
                 counts[table] = self.db.count(f"{table} where participant_id = ?", [participant_id])
                 self.db.execute(f"delete from {table} where participant_id = ?", [participant_id])
-            for table in ("memberships", "facilitators", "group_messages"):
+            for table in ("memberships", "facilitators", "group_messages", "pending_texts"):
                 self.db.execute(f"delete from {table} where participant_id = ?", [participant_id])
+            self._forget_authorship(participant_id)
             self._forget_in_transit(participant_id)
             self.db.execute("delete from participants where id = ?", [participant_id])
         if scrub:
             self.scrub()
         return counts
+
+    def _forget_authorship(self, participant_id: int) -> None:
+        """Comments they wrote as a facilitator stay with the answers they comment on, without their
+        name or id (comments on their own answers go with the answers: on delete cascade)."""
+        self.db.execute(
+            "update comments set author_id = null, author_name = null where author_id = ?", [participant_id]
+        )
 
     def _forget_in_transit(self, participant_id: int) -> None:
         """Replies still owed to them (their private chat's outbox) and updates of theirs not yet

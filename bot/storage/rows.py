@@ -8,7 +8,7 @@ or an export needs, by named functions (bot/exports/records.py).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -77,6 +77,8 @@ class Reflection:
     message_id: int | None
     cohort_id: int | None
     group_session_id: int | None
+    hidden_from_peers: str | None = None
+    """When a facilitator hid it from the cohort's peers."""
 
     @staticmethod
     def decode(row: dict[str, Any]) -> dict[str, Any]:
@@ -246,3 +248,92 @@ class PersonalData:
     stances: list[Stance]
     memberships: list[Role]
     facilitating: list[Role]
+    comments: list[Comment] = field(default_factory=list)
+    """Facilitators' comments on their answers, and their replies."""
+    comments_written: list[Comment] = field(default_factory=list)
+    """Comments they wrote as a facilitator."""
+    peer_sharing: list[PeerSharing] = field(default_factory=list)
+
+
+# ---- feedback and peers (bot/storage/feedback.py) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A facilitator's comment on one answer, and the participant's one reply to it."""
+
+    id: int
+    reflection_id: int
+    participant_id: int
+    """Whose answer it comments on."""
+    cohort_id: int | None
+    author_id: int | None
+    """The facilitator; None once they were forgotten."""
+    author_name: str | None
+    text: str
+    created: str
+    reply: str | None
+    replied: str | None
+
+
+@dataclass(frozen=True)
+class PeerSharing:
+    """Whether a member lets their answers be shown anonymously to their cohort (None: not asked)."""
+
+    cohort_id: int
+    cohort: str
+    share: int | None
+
+
+@dataclass(frozen=True)
+class CohortAnswer:
+    """One answer as a facilitator reads it in Telegram."""
+
+    reflection_id: int
+    participant_id: int
+    participant_name: str | None
+    cohort_id: int
+    dialogue_id: str
+    node_id: str
+    question: str
+    answer: str
+    probe: int
+    created: str
+    edited: str | None
+    hidden_from_peers: str | None
+    shares: int | None
+    """The author's choice about sharing with peers."""
+
+
+@dataclass(frozen=True)
+class AnswerCount:
+    """Answers in a cohort per question (dialogue_id, node_id) or per participant."""
+
+    dialogue_id: str | None
+    node_id: str | None
+    participant_id: int | None
+    participant_name: str | None
+    answers: int
+
+
+@dataclass(frozen=True)
+class PeerAnswer:
+    """A candidate answer to show, anonymised, to another member of the cohort."""
+
+    reflection_id: int
+    participant_id: int
+    answer: str
+    stance_before: int | None
+    node_id: str | None = None
+    """The question (in a group session's answers, which span several)."""
+
+
+@dataclass(frozen=True)
+class PendingText:
+    """The next text this person sends is a comment on an answer or a reply to a comment."""
+
+    participant_id: int
+    kind: str
+    """comment (target: a reflection id) or reply (target: a comment id)."""
+    target: int
+    at: str

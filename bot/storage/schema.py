@@ -225,6 +225,41 @@ def _m8_badge_requirements(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m9_feedback(db: sqlite_utils.Database) -> None:
+    """Facilitators' comments on answers (with the participant's one reply), whether a member shares
+    their answers anonymously with their own cohort (NULL: not asked yet), answers a facilitator hid
+    from peers, and the one text a person is about to send as a comment or a reply.
+
+    A comment belongs to its answer: it is deleted with it (on delete cascade, so every path that
+    erases answers erases their comments). author_id has no foreign key: when its author is
+    forgotten, the comment stays with the participant's answer, without the author's name."""
+    db.execute(
+        """create table comments (
+            id integer primary key,
+            reflection_id integer not null references reflections(id) on delete cascade,
+            participant_id integer not null,
+            cohort_id integer,
+            author_id integer,
+            author_name text,
+            text text not null,
+            created text not null,
+            reply text,
+            replied text
+        )"""
+    )
+    for column in ("reflection_id", "participant_id", "author_id"):
+        db["comments"].create_index([column])
+    db["memberships"].add_column("share_with_peers", int)
+    db["reflections"].add_column("hidden_from_peers", str)
+    db["reflections"].create_index(["cohort_id", "dialogue_id", "node_id"])
+    db["pending_texts"].create(
+        {"participant_id": int, "kind": str, "target": int, "at": str},
+        pk="participant_id",
+        foreign_keys=[("participant_id", "participants", "id")],
+        not_null={"kind", "target", "at"},
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_initial,
     _m2_telegram,
@@ -234,6 +269,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m6_inbox_outbox,
     _m7_group_bindings,
     _m8_badge_requirements,
+    _m9_feedback,
 ]
 
 

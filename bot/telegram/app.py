@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
 from ..app.services import Services
 from ..config import Settings
 from ..content.prompts import Prompts
+from . import menus
 from .badge import BadgeHandlers
 from .facilitators import FacilitatorHandlers
+from .feedback import FeedbackHandlers
 from .groups import GroupHandlers
 from .inbox import InboxGate, InboxRequest
 from .pacing import ElenchusApplication, PerChatOrder, RetryingRateLimiter
@@ -23,18 +25,7 @@ from .plumbing import Shell
 
 log = logging.getLogger("elenchus.telegram")
 
-COMMANDS = {
-    "menu": "commands.menu",
-    "resume": "commands.resume",
-    "portfolio": "commands.portfolio",
-    "badge": "commands.badge",
-    "mydata": "commands.mydata",
-    "forget": "commands.forget",
-    "privacy": "commands.privacy",
-    "language": "commands.language",
-    "help": "commands.help",
-}
-"""The command menu in private chats: command -> prompt key of its description."""
+COMMANDS = menus.COMMANDS
 
 
 class RedactToken(logging.Filter):
@@ -93,9 +84,13 @@ def build_application(settings: Settings, services: Services, prompts: Prompts) 
     shell = Shell(services, prompts, settings)
     application.add_handler(TypeHandler(Update, shell.skip_duplicates), group=-1)
     FacilitatorHandlers(shell).register(application)  # before the participants' catch-all handlers
+    feedback = FeedbackHandlers(shell)
+    feedback.register(application)  # its awaited texts (comments, replies) before the participants' answers
     GroupHandlers(shell, settings.group_ack_seconds).register(application)
     BadgeHandlers(shell).register(application)
-    ParticipantHandlers(shell).register(application)
+    participants = ParticipantHandlers(shell, feedback)
+    participants.register(application)
+    feedback.fallback = participants.text
     application.add_handler(TypeHandler(Update, shell.mark_done), group=1)
     application.add_error_handler(shell.on_error)
     application.bot_data["shell"] = shell
@@ -106,7 +101,7 @@ async def _post_init(application: Application) -> None:
     shell: Shell = application.bot_data["shell"]
     me = await application.bot.get_me()
     log.info("event=started bot=@%s", me.username)
-    await set_commands(application, shell.prompts)
+    await set_commands(application, shell.prompts, shell.services.cohorts.staff_chats())
     await _recover(application, shell)
     application.bot_data["retention"] = asyncio.get_running_loop().create_task(_retention(shell))
 
@@ -153,17 +148,12 @@ async def _retention(shell: Shell) -> None:
         await asyncio.sleep(RETENTION_INTERVAL)
 
 
-async def set_commands(application: Application, prompts: Prompts) -> None:
-    """The command menu in private chats, per language. A failure here never stops the bot."""
-    for locale in prompts.locales:
-        commands = [BotCommand(name, prompts.t(key, locale)) for name, key in COMMANDS.items()]
-
-        try:
-            await application.bot.set_my_commands(
-                commands, scope=BotCommandScopeAllPrivateChats(), language_code=None if locale == "en" else locale
-            )
-        except TelegramError as exc:
-            log.warning("event=set_commands_failed locale=%s error=%s", locale, type(exc).__name__)
+async def set_commands(application: Application, prompts: Prompts, staff: Iterable[tuple[int, bool]] = ()) -> None:
+    """The command menus per scope and language (bot/telegram/menus.py); `staff`: the private chats of
+    facilitators and administrators, (chat id, is administrator). A failure never stops the bot."""
+    await menus.set_public_menus(application.bot, prompts)
+    for chat_id, admin in staff:
+        await menus.set_staff_menu(application.bot, prompts, chat_id, admin=admin)
 
 
 def run(settings: Settings, services: Services, prompts: Prompts) -> None:

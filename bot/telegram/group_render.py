@@ -123,3 +123,28 @@ def summary(
         lines.append(f"• {shown}{'…' if shown != questions[node] else ''}: {count}")
     lines.append(t("group.portfolio_hint"))
     return [*plain("\n".join(lines)), Photo(chart, "stances.png", t("group.chart_caption"))]
+
+
+def peers_summary(shown: dict[str, list[str]], questions: dict[str, str], t: Translate) -> list[Outgoing]:
+    """After the summary: per question, a few different answers of members who share with peers,
+    without names (bot/app/peers.py picks them)."""
+    if not shown:
+        return []
+    parts = [esc(t("peers.group_heading"))]
+    for node, answers in shown.items():
+        question = questions.get(node, "")
+        parts.append(
+            f"<i>{esc(clip(question, QUESTION_SHOWN))}</i>\n" + "\n".join(f"• {esc(clip(a, 600))}" for a in answers)
+        )
+    return [Text(piece) for piece in _pieces(parts)]
+
+
+def _pieces(parts: list[str], limit: int = 3500) -> list[str]:
+    """Paragraphs joined into messages that stay below Telegram's limit."""
+    pieces, current = [], ""
+    for part in parts:
+        if current and len(current) + len(part) + 2 > limit:
+            pieces.append(current)
+            current = ""
+        current = f"{current}\n\n{part}" if current else part
+    return [*pieces, current] if current else pieces

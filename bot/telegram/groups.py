@@ -360,6 +360,8 @@ class GroupHandlers:
         t = self.shell.translator(session.locale)
         png = chart.stance_chart_png(summary.overview, t, summary.shifts)
         messages = group_render.summary(summary.members, summary.answers, summary.questions, png, t)
+        shared = self.shell.services.peers.in_session(session.id)
+        messages += group_render.peers_summary(shared, summary.questions, t)
         await self.post(bot, session.chat, session.thread, messages)
         log.info("event=session_ended session=%d members=%d", session.id, summary.members)
 

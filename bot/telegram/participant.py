@@ -15,20 +15,20 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from ..app.dialogues import Press, ReplyTo, Turn
+from ..app.participants import CONSENT_VERSION
 from ..clock import utc_now
 from ..content.keys import MENU_STATUS_KEYS
 from ..engine import Dialogue
 from ..engine.step import localize
 from ..exports import documents, leap2a, personal
 from . import callbacks
+from .feedback import FeedbackHandlers
 from .messages import Document, Text, buttons, to_payload
 from .plumbing import FAILED, Shell, Who
 from .render import MAX_TEXT, esc, render, visible_length
 
 log = logging.getLogger("elenchus.telegram")
 
-CONSENT_VERSION = "3"
-"""Raise when consent.text changes in substance; each consent record keeps the version it saw."""
 LANGUAGES = {"en": "English", "de": "Deutsch"}
 CONSENT_PAYLOAD = "consent"
 """/start payload of the button a group member gets to give consent privately."""
@@ -52,9 +52,11 @@ NOT_TEXT = (
 
 
 class ParticipantHandlers:
-    def __init__(self, shell: Shell):
+    def __init__(self, shell: Shell, feedback: FeedbackHandlers | None = None):
         self.shell = shell
         self.services = shell.services
+        self.feedback = feedback
+        """Comments and peers: the sharing question at joining, in /privacy, and after an answer."""
 
     def register(self, app: Application) -> None:
         self.shell.on_duplicate = self.duplicate
@@ -111,6 +113,8 @@ class ParticipantHandlers:
             )
             log.info("event=joined kind=%s cohort=%d participant=%d", joined.kind, joined.cohort.id, who.participant)
             await self.say(context, who, key, name=esc(joined.cohort.name))
+            if self.feedback is not None:
+                await self.feedback.joined(context, who, joined)
 
     async def ask_consent(self, context, who: Who, withdraw: bool = False) -> None:
         keyboard = buttons(
@@ -127,6 +131,8 @@ class ParticipantHandlers:
         else:
             await self.say(context, who, "consent.status_refused")
         await self.ask_consent(context, who, withdraw=who.consents)
+        if self.feedback is not None:
+            await self.feedback.privacy(context, who)
 
     async def decide_consent(self, context, who: Who, given: bool) -> None:
         version = f"{CONSENT_VERSION}-{who.locale}"
@@ -219,6 +225,8 @@ class ParticipantHandlers:
             await self.say(context, who, "chat.no_run")
         else:
             log.info("event=answer participant=%d run=%d chars=%d", who.participant, turn.run_id, len(message.text))
+            if self.feedback is not None:
+                await self.feedback.after_answer(context, who, message)
             await self.turn_out(context, who, turn)
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

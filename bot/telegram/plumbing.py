@@ -62,6 +62,8 @@ class Shell:
         self._delivered: set[int] = set()
         """Outbox items sent whose deletion the database refused (a read-only or full disk)."""
         self._drains: dict[str, asyncio.Task] = {}
+        self._flushing: dict[str | None, tuple[asyncio.Lock, int]] = {}
+        """chat -> (the lock of its flush, how many flushes hold or wait for it)."""
         self._unrecorded = 0
         self._recorded = asyncio.Event()
         self._recorded.set()
@@ -82,7 +84,7 @@ class Shell:
         person = self.services.participants.identify(PLATFORM, str(user.id), name=user.first_name)
         locale = self.prompts.locale_for(person.locale, user.language_code)
         chat = update.effective_chat.id if update.effective_chat else user.id
-        return Who(person.id, chat, locale, user.first_name or "", person.asked, person.consents)
+        return Who(person.id, chat, locale, user.first_name or "", person.asked_current, person.consents)
 
     def t(self, who: Who, key: str, **values: object) -> str:
         return self.prompts.t(key, who.locale, **values)
@@ -100,7 +102,23 @@ class Shell:
 
     async def flush(self, bot: Bot, chat: str | None = None) -> int:
         """Send what the outbox holds (for one chat, or all), oldest first: replies committed with
-        their step. Each is deleted once sent, so a crash in between sends it again after the restart."""
+        their step. Each is deleted once sent, so a crash in between sends it again after the restart.
+
+        One flush per chat at a time: a participant's own step and a notice from another chat (a
+        facilitator's comment) may flush the same chat at once, and must not send an item twice."""
+        lock, users = self._flushing.get(chat, (asyncio.Lock(), 0))
+        self._flushing[chat] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._flush(bot, chat)
+        finally:
+            lock, users = self._flushing[chat]
+            if users == 1:
+                del self._flushing[chat]
+            else:
+                self._flushing[chat] = (lock, users - 1)
+
+    async def _flush(self, bot: Bot, chat: str | None) -> int:
         sent = 0
         for item in self.services.outbox.pending(chat):
             if item.id not in self._delivered:

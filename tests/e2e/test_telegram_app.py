@@ -21,8 +21,8 @@ class RefusingBot:
 
 async def test_a_failing_command_menu_never_stops_the_bot(prompts, caplog):
     bot = RefusingBot()
-    await set_commands(SimpleNamespace(bot=bot), prompts)
-    assert bot.calls == len(prompts.locales)
+    await set_commands(SimpleNamespace(bot=bot), prompts, staff=[(42, False)])
+    assert bot.calls == 3 * len(prompts.locales), "every scope and language tried: private chats, group admins, staff"
     assert "event=set_commands_failed" in caplog.text
 
 

@@ -373,7 +373,7 @@ async def test_consent_can_be_withdrawn_and_nothing_new_is_kept(fake, tmp_path):
         pid = bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
         assert [r.answer for r in bot.storage.runs.reflections(pid)] == ["Kept: " + THICK]
         assert [c["given"] for c in bot.storage.db["consents"].rows] == [1, 0]
-        assert all(c["version"] == "3-en" for c in bot.storage.db["consents"].rows)
+        assert all(c["version"] == "4-en" for c in bot.storage.db["consents"].rows)
 
 
 async def test_a_button_of_another_dialogue_in_progress_is_stale(fake, tmp_path):
