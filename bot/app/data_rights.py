@@ -9,6 +9,7 @@ log, and the next erasure or retention run (every 6 hours while the bot runs) sc
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from ..engine import Course
 from ..exports.records import PortfolioEntry
@@ -36,12 +37,15 @@ class DataRights:
         )
 
     def everything(self, participant_id: int) -> PersonalData:
-        return self.storage.participants.everything_about(participant_id)
+        found = self.storage.participants.everything_about(participant_id)
+        return replace(found, reminders=self.storage.reminders.of(participant_id))
 
     def forget(self, participant_id: int) -> dict[str, int]:
         """Erase everything about the participant, on disk too; returns what was deleted, per table."""
         self.dialogues.drop_memory(participant_id)
-        counts = self.storage.participants.forget(participant_id, scrub=False)
+        with self.storage.transaction():
+            self.storage.reminders.forget(participant_id)
+            counts = self.storage.participants.forget(participant_id, scrub=False)
         self._scrub()
         return counts
 
@@ -53,7 +57,9 @@ class DataRights:
         stale = self.storage.participants.inactive(days)
         for participant_id in stale:
             self.dialogues.drop_memory(participant_id)
-            self.storage.participants.forget(participant_id, scrub=False)
+            with self.storage.transaction():
+                self.storage.reminders.forget(participant_id)
+                self.storage.participants.forget(participant_id, scrub=False)
         self._scrub()
         return len(stale)
 

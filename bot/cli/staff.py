@@ -40,7 +40,9 @@ def run(args: argparse.Namespace, settings: Settings, course: Course, prompts: P
     from ..app import exporting  # the export stack (and its chart library) only when it is used
     from ..app.services import Services
 
-    services = Services.open(settings.db, course, settings.admins)
+    services = Services.open(
+        settings.db, course, settings.admins, time_zone=settings.time_zone, quiet_hours=settings.quiet_hours
+    )
     try:
         handler = {"cohort": _cohort, "export": _export, "report": _report, "audit": _audit}[args.command]
         return handler(args, settings, services, prompts)

@@ -22,6 +22,7 @@ from ..exports import personal, portfolio
 from . import callbacks
 from .messages import Document, Text, buttons, to_payload
 from .plumbing import FAILED, Shell, Who
+from .reminders import ReminderHandlers
 from .render import MAX_TEXT, esc, render, visible_length
 
 log = logging.getLogger("elenchus.telegram")
@@ -51,9 +52,11 @@ NOT_TEXT = (
 
 
 class ParticipantHandlers:
-    def __init__(self, shell: Shell):
+    def __init__(self, shell: Shell, reminders: ReminderHandlers | None = None):
         self.shell = shell
         self.services = shell.services
+        self.reminders = reminders
+        """Asks about reminders after joining a cohort, and shows the choice in /privacy."""
 
     def register(self, app: Application) -> None:
         self.shell.on_duplicate = self.duplicate
@@ -110,6 +113,19 @@ class ParticipantHandlers:
             )
             log.info("event=joined kind=%s cohort=%d participant=%d", joined.kind, joined.cohort.id, who.participant)
             await self.say(context, who, key, name=esc(joined.cohort.name))
+            if joined.kind == "invite" and who.asked:  # else after the consent question
+                await self.ask_reminders(context, who)
+
+    async def ask_reminders(self, context, who: Who) -> None:
+        """Once, after joining a cohort: would they like reminders of deadlines?"""
+        if self.reminders is None or self.services.reminders.choice(who.participant) is not None:
+            return
+        if self._in_cohort(who):
+            await self.reminders.ask(context.bot, who)
+
+    def _in_cohort(self, who: Who) -> bool:
+        row = self.services.participants.cohort_id(who.participant)
+        return row is not None
 
     async def ask_consent(self, context, who: Who, withdraw: bool = False) -> None:
         keyboard = buttons(
@@ -126,6 +142,8 @@ class ParticipantHandlers:
         else:
             await self.say(context, who, "consent.status_refused")
         await self.ask_consent(context, who, withdraw=who.consents)
+        if self.reminders is not None and self._in_cohort(who):
+            await self.reminders.status(context.bot, who)
 
     async def decide_consent(self, context, who: Who, given: bool) -> None:
         version = f"{CONSENT_VERSION}-{who.locale}"
@@ -134,6 +152,7 @@ class ParticipantHandlers:
             return
         key = "consent.accepted" if given else ("consent.withdrawn" if who.consents else "consent.declined")
         await self.say(context, who, key)
+        await self.ask_reminders(context, who)
         if self.services.dialogues.current(who.participant, chat=str(who.chat)) is None:
             await self.show_menu(context, who)
 
