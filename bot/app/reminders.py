@@ -168,6 +168,10 @@ class Reminders:
                 chats.append(subscriber.external_id)
         return chats
 
+    def owed_chats(self) -> list[str]:
+        """Chats whose reminder is still to be sent (claimed, its message in the outbox)."""
+        return self.storage.reminders.owed_chats()
+
     def settle(self) -> int:
         """Mark reminders whose message has left the outbox (sent, or refused by a blocked chat)."""
         return self.storage.reminders.settle()

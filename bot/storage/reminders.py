@@ -137,6 +137,13 @@ class Reminders:
             return None
         return reminder_id
 
+    def owed_chats(self) -> list[str]:
+        """Chats with a reminder still in the outbox (its send failed, or is under way)."""
+        rows = self.db.execute(
+            "select distinct chat from outbox where json_extract(payload, '$.reminder') is not null order by chat"
+        ).fetchall()
+        return [chat for (chat,) in rows]
+
     def has_claimed(self, participant_id: int, day: str) -> bool:
         return self.db.count("reminders where participant_id = ? and day = ?", [participant_id, day]) > 0
 

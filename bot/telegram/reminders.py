@@ -8,17 +8,20 @@ never twice, since the claim is per participant and day.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 
 from telegram import Bot, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from .. import clock
 from ..app.reminders import REMIND_BEFORE, DeadlineView, Reminder
 from ..engine.step import localize
 from .messages import Text, buttons, to_payload
+from .pacing import PerChatOrder
 from .plumbing import FAILED, Shell, Who
 from .render import MAX_TEXT, esc, visible_length
 
@@ -182,13 +185,15 @@ class ReminderHandlers:
 
     async def tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Claim what is due now, then send it. A failure is logged and tried again next tick."""
+        order = context.application.update_processor
         try:
-            chats = self.reminders.send_due(clock.now(), self.render)
-            for chat in chats:
-                await self.shell.flush(context.bot, chat)
-            if chats:
-                self.reminders.settle()
-        except sqlite3.Error as exc:
+            self.reminders.send_due(clock.now(), self.render)
+            for chat in self.reminders.owed_chats():
+                turn = order.turn_of(int(chat)) if isinstance(order, PerChatOrder) else contextlib.nullcontext()
+                async with turn:  # never while one of the chat's updates is handled (it may flush too)
+                    await self.shell.flush(context.bot, chat)
+            self.reminders.settle()
+        except (sqlite3.Error, TelegramError) as exc:
             log.error("event=reminders_failed error=%s", type(exc).__name__)
 
     def render(self, reminder: Reminder) -> dict:
