@@ -28,6 +28,8 @@ LATE_DAYS = 14
 """Days after a due date during which a participant who has not finished is still reminded."""
 IDLE = timedelta(days=1)
 """A run untouched this long counts as left half-way."""
+BUSY = timedelta(hours=1)
+"""Someone who took a step this recently is not interrupted by a reminder (it comes later that day)."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,8 @@ class Reminders:
             return None
         day = here.date()
         if self.storage.reminders.has_claimed(subscriber.participant_id, day.isoformat()):
+            return None
+        if self.storage.reminders.active_since(subscriber.participant_id, stamp(now - BUSY)):
             return None
         finished = self.storage.reminders.finished_dialogues(subscriber.participant_id)
         for deadline in deadlines:

@@ -94,6 +94,10 @@ class Reminders:
         ).fetchall()
         return [dialogue_id for (dialogue_id,) in rows]
 
+    def active_since(self, participant_id: int, since: str) -> bool:
+        """Whether they took a step in a dialogue after `since`."""
+        return self.db.count("runs where participant_id = ? and updated >= ?", [participant_id, since]) > 0
+
     def progress(self, cohort_id: int, dialogue_ids: list[str]) -> list[MemberProgress]:
         """Each member of the cohort, for each of these dialogues: finished when, or in progress."""
         found: list[MemberProgress] = []

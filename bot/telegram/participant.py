@@ -124,8 +124,7 @@ class ParticipantHandlers:
             await self.reminders.ask(context.bot, who)
 
     def _in_cohort(self, who: Who) -> bool:
-        row = self.services.participants.cohort_id(who.participant)
-        return row is not None
+        return self.services.participants.cohort_id(who.participant) is not None
 
     async def ask_consent(self, context, who: Who, withdraw: bool = False) -> None:
         keyboard = buttons(

@@ -195,3 +195,45 @@ async def test_kill_9_while_a_reminder_is_on_its_way_neither_loses_nor_repeats_i
     assert_once_a_day_outside_quiet_hours(rows)
     await fake.wait_for_async(lambda: len(seen(fake, alice)) == len(rows), timeout=5, what="every reminder shown")
     assert len(seen(fake, alice)) == len(rows), "none lost, none repeated"
+
+
+async def test_reminders_choice_in_privacy_and_due_only_for_a_cohorts_own_facilitators(fake, tmp_path):
+    from ..support.bot_harness import running_bot
+    from ..support.staff import become_facilitator
+
+    admin = Participant(fake, fake.user("Ada"))
+    async with running_bot(fake, tmp_path / "bot.db", admins=frozenset({str(admin.user.id)})) as bot:
+        invite_a, lead_a = await new_cohort(admin, "C1")
+        await new_cohort(admin, "C2")
+        alice = Participant(fake, fake.user("Alice"))
+        await join(alice, invite_a, remind=False)
+        await alice.command("/privacy")
+        await alice.expect("Reminders: off.")
+        await alice.press("Turn reminders on")
+        await alice.expect("Reminders are on")
+        await alice.command("/reminders")
+        await alice.expect("Reminders: on (at most one a day, not 21:00-08:00, Europe/Berlin)")
+        await alice.press("Turn reminders off")
+        await alice.expect("Reminders are off")
+        assert bot.services.reminders.choice(1 + 1) is False  # Ada is participant 1, Alice 2
+
+        await alice.command("/due", payload="C1")
+        await alice.expect("This command is for facilitators")
+        fiona = Participant(fake, fake.user("Fiona"))
+        await become_facilitator(fiona, lead_a, "C1")
+        await fiona.command("/due", payload=f"C2 {DIALOGUE} 2026-12-15")
+        await fiona.expect("You have no cohort called “C2”")
+        await fiona.command("/due", payload="C2")
+        await fiona.expect("You have no cohort called “C2”")
+        assert bot.storage.db.execute("select count(*) from deadlines").fetchone() == (0,)
+        await fiona.command("/due", payload=f"C1 {DIALOGUE} 15.12.2026")
+        await fiona.expect("YYYY-MM-DD")
+        await fiona.command("/due", payload="C1 zone Mars/Olympus")
+        await fiona.expect("not a time zone I know")
+        await fiona.command("/due", payload="C1 quiet 22:00-07:00")
+        await fiona.expect("No reminders for C1 between 22:00-07:00 (Europe/Berlin)")
+        await fiona.command("/due", payload=f"C1 {DIALOGUE} 2026-12-15")
+        await fiona.expect("C1 is to finish")
+        await fiona.command("/due", payload="C1")
+        overview = await fiona.expect("C1: deadlines")
+        assert "0 done, 0 late, 1 due" in overview.text and "Alice (P2): due" in overview.text

@@ -182,3 +182,16 @@ def test_the_scaled_clock_runs_an_hour_a_second_and_carries_on_after_a_restart()
     finally:
         clock.configure()
     assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
+
+
+def test_someone_in_the_middle_of_a_dialogue_is_not_interrupted(services):
+    cohort = services.cohorts.create("C1", "test")
+    services.reminders.set_deadline(cohort, DIALOGUE, "2026-12-15", "test")
+    alice = member(services, cohort, "Alice")
+    services.storage.db.execute(
+        "insert into runs (participant_id, dialogue_id, dialogue_version, visit, state, status, started, updated) "
+        "values (?, ?, 1, 1, '{}', 'active', '2026-12-10T11:30:00.000Z', '2026-12-10T11:30:00.000Z')",
+        [alice, DIALOGUE],
+    )
+    assert services.reminders.send_due(at("2026-12-10 12:00"), render) == []
+    assert services.reminders.send_due(at("2026-12-10 12:31"), render) != []
