@@ -117,14 +117,8 @@ class ParticipantHandlers:
                 await self.ask_reminders(context, who)
 
     async def ask_reminders(self, context, who: Who) -> None:
-        """Once, after joining a cohort: would they like reminders of deadlines?"""
-        if self.reminders is None or self.services.reminders.choice(who.participant) is not None:
-            return
-        if self._in_cohort(who):
-            await self.reminders.ask(context.bot, who)
-
-    def _in_cohort(self, who: Who) -> bool:
-        return self.services.participants.cohort_id(who.participant) is not None
+        if self.reminders is not None:
+            await self.reminders.ask_once(context.bot, who)
 
     async def ask_consent(self, context, who: Who, withdraw: bool = False) -> None:
         keyboard = buttons(
@@ -141,8 +135,8 @@ class ParticipantHandlers:
         else:
             await self.say(context, who, "consent.status_refused")
         await self.ask_consent(context, who, withdraw=who.consents)
-        if self.reminders is not None and self._in_cohort(who):
-            await self.reminders.status(context.bot, who)
+        if self.reminders is not None:
+            await self.reminders.status(context.bot, who, members_only=True)
 
     async def decide_consent(self, context, who: Who, given: bool) -> None:
         version = f"{CONSENT_VERSION}-{who.locale}"

@@ -55,16 +55,27 @@ class ReminderHandlers:
 
     # ---- participants -----------------------------------------------------------------------
 
+    async def ask_once(self, bot: Bot, who: Who) -> None:
+        """After joining a cohort (and deciding about consent), once: reminders, yes or no?"""
+        if self.reminders.choice(who.participant) is None and self._in_cohort(who):
+            await self.ask(bot, who)
+
+    def _in_cohort(self, who: Who) -> bool:
+        return self.services.participants.cohort_id(who.participant) is not None
+
     async def ask(self, bot: Bot, who: Who) -> None:
-        """The question at joining a cohort: reminders, yes or no."""
+        """The question: reminders, yes or no."""
         zone, quiet = self._schedule_of(who)
         keyboard = buttons(
             ((self.shell.t(who, "reminders.yes"), "r:on"),), ((self.shell.t(who, "reminders.no"), "r:off"),)
         )
         await self.shell.say(bot, who, "reminders.ask", keyboard, zone=esc(zone), quiet=esc(quiet))
 
-    async def status(self, bot: Bot, who: Who) -> None:
-        """Whether reminders are on, with the button that changes it (/reminders and /privacy)."""
+    async def status(self, bot: Bot, who: Who, *, members_only: bool = False) -> None:
+        """Whether reminders are on, with the button that changes it (/reminders; in /privacy only
+        for members of a cohort, since nobody else gets reminders)."""
+        if members_only and not self._in_cohort(who):
+            return
         zone, quiet = self._schedule_of(who)
         if self.reminders.choice(who.participant):
             keyboard = buttons(((self.shell.t(who, "reminders.turn_off"), "r:off"),))
