@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from .. import clock
 
 if TYPE_CHECKING:
+    from ..app.cohorts import Cohort
     from ..app.services import Services
-    from ..storage.rows import Cohort
 
 PROBLEMS = {
     "dialogue": "there is no such dialogue (`elenchus play` lists them).",
