@@ -108,7 +108,8 @@ async def _post_init(application: Application) -> None:
     log.info("event=started bot=@%s", me.username)
     await set_commands(application, shell.prompts)
     await _recover(application, shell)
-    application.job_queue.run_repeating(_retention, interval=RETENTION_INTERVAL, first=0, name="retention")
+    job = application.job_queue.run_repeating(_retention, interval=RETENTION_INTERVAL, name="retention")
+    await job.run(application)  # once now (APScheduler cannot start a repeating job at once), then every interval
 
 
 async def _recover(application: Application, shell: Shell) -> None:

@@ -237,3 +237,23 @@ async def test_reminders_choice_in_privacy_and_due_only_for_a_cohorts_own_facili
         await fiona.command("/due", payload="C1")
         overview = await fiona.expect("C1: deadlines")
         assert "0 done, 0 late, 1 due" in overview.text and "Alice (P2): due" in overview.text
+
+
+async def test_the_retention_purge_runs_as_a_job_queue_job_when_the_bot_starts(fake, tmp_path):
+    from bot.storage import Storage
+
+    from ..support.bot_harness import running_bot
+
+    db = tmp_path / "bot.db"
+    old = Storage(db, clock=lambda: "2020-01-01T00:00:00.000Z")
+    old.participants.get_or_create("telegram", "4242", name="Long gone")
+    old.close()
+    async with running_bot(fake, db, retention_days=30) as bot:
+        assert [job.name for job in bot.app.job_queue.jobs()] and "reminders" in {
+            job.name for job in bot.app.job_queue.jobs()
+        }
+        await fake.wait_for_async(
+            lambda: bot.storage.db.execute("select count(*) from participants").fetchone() == (0,),
+            timeout=10,
+            what="the inactive participant purged",
+        )
