@@ -155,11 +155,12 @@ class Reminders:
         """Claim and queue (the outbox) every reminder due now; the chats that got one."""
         self.storage.reminders.settle()
         chats = []
-        deadlines: dict[int, list[Deadline]] = {}
+        cohorts: dict[int, tuple[list[Deadline], str, str]] = {}
         for subscriber in self.storage.reminders.subscribers():
-            if subscriber.cohort_id not in deadlines:
-                deadlines[subscriber.cohort_id] = self.storage.reminders.deadlines(subscriber.cohort_id)
-            reminder = self._due_for(subscriber, deadlines[subscriber.cohort_id], now)
+            if subscriber.cohort_id not in cohorts:  # read once per cohort and tick
+                zone, quiet = self.zone_and_quiet(subscriber.cohort_id)
+                cohorts[subscriber.cohort_id] = (self.storage.reminders.deadlines(subscriber.cohort_id), zone, quiet)
+            reminder = self._due_for(subscriber, *cohorts[subscriber.cohort_id], now)
             if reminder is None:
                 continue
             claimed = self.storage.reminders.claim(
@@ -178,8 +179,9 @@ class Reminders:
         """Mark reminders whose message has left the outbox (sent, or refused by a blocked chat)."""
         return self.storage.reminders.settle()
 
-    def _due_for(self, subscriber: Subscriber, deadlines: list[Deadline], now: datetime) -> Reminder | None:
-        zone, quiet = self.zone_and_quiet(subscriber.cohort_id)
+    def _due_for(
+        self, subscriber: Subscriber, deadlines: list[Deadline], zone: str, quiet: str, now: datetime
+    ) -> Reminder | None:
         here = local(now, zone)
         quiet_hours = parse_quiet(quiet)
         if quiet_hours is not None and is_quiet(here.time(), quiet_hours):

@@ -207,6 +207,8 @@ async def test_reminders_choice_in_privacy_and_due_only_for_a_cohorts_own_facili
         await new_cohort(admin, "C2")
         alice = Participant(fake, fake.user("Alice"))
         await join(alice, invite_a, remind=False)
+        eve = Participant(fake, fake.user("<b>Eve</b> & co"))
+        await join(eve, invite_a, remind=True)
         await alice.command("/privacy")
         await alice.expect("Reminders: off.")
         await alice.press("Turn reminders on")
@@ -236,7 +238,8 @@ async def test_reminders_choice_in_privacy_and_due_only_for_a_cohorts_own_facili
         await fiona.expect("C1 is to finish")
         await fiona.command("/due", payload="C1")
         overview = await fiona.expect("C1: deadlines")
-        assert "0 done, 0 late, 1 due" in overview.text and "Alice (P2): due" in overview.text
+        assert "0 done, 0 late, 2 due" in overview.text and "Alice (P2): due" in overview.text
+        assert "<b>Eve</b> & co (P3): due" in overview.text, "a name is shown as written, never as markup"
 
 
 async def test_the_retention_purge_runs_as_a_job_queue_job_when_the_bot_starts(fake, tmp_path):
