@@ -65,6 +65,16 @@ class Settings:
     """A directory with an institution's own portfolio.html / portfolio.css (ELENCHUS_PORTFOLIO_TEMPLATES);
     what it lacks comes from bot/exports/templates/."""
     """For invitation links made by the CLI (ELENCHUS_BOT_USERNAME); the bot knows its own."""
+    time_zone: str = "Europe/Berlin"
+    """A new cohort's time zone for reminders (ELENCHUS_TIME_ZONE, an IANA name); /due changes it per cohort."""
+    quiet_hours: str = "21:00-08:00"
+    """A new cohort's quiet hours, local time, when no reminder is sent (ELENCHUS_QUIET_HOURS)."""
+    clock_scale: float = 1.0
+    """For tests: 3600 makes an hour pass in a real second (ELENCHUS_CLOCK_SCALE)."""
+    clock_start: str | None = None
+    """For tests: the time the scaled clock shows at its epoch, ISO 8601 (ELENCHUS_CLOCK_START)."""
+    clock_epoch: float | None = None
+    """For tests: the real Unix time of that start, so a restarted bot's clock carries on (ELENCHUS_CLOCK_EPOCH)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path = Path(".env")) -> Settings:
@@ -97,7 +107,47 @@ class Settings:
             issuer_url=env.get("ELENCHUS_ISSUER_URL") or None,
             issuer_country=_country(env.get("ELENCHUS_ISSUER_COUNTRY")),
             xapi_base=(env.get("ELENCHUS_XAPI_BASE") or "https://elenchus.invalid/xapi").rstrip("/"),
+            time_zone=_zone(env.get("ELENCHUS_TIME_ZONE") or "Europe/Berlin"),
+            quiet_hours=_quiet(env.get("ELENCHUS_QUIET_HOURS") or "21:00-08:00"),
+            clock_scale=_scale(env.get("ELENCHUS_CLOCK_SCALE") or "1"),
+            clock_start=env.get("ELENCHUS_CLOCK_START") or None,
+            clock_epoch=float(env["ELENCHUS_CLOCK_EPOCH"]) if env.get("ELENCHUS_CLOCK_EPOCH") else None,
         )
+
+    def configure_clock(self) -> None:
+        """Make the process's clock the one these settings describe (bot/clock.py)."""
+        from datetime import datetime
+
+        from . import clock
+
+        start = datetime.fromisoformat(self.clock_start.replace("Z", "+00:00")) if self.clock_start else None
+        clock.configure(self.clock_scale, start, self.clock_epoch)
+
+
+def _zone(raw: str) -> str:
+    from .clock import valid_zone
+
+    if not valid_zone(raw):
+        raise SystemExit(f"elenchus: ELENCHUS_TIME_ZONE must be an IANA time zone such as Europe/Berlin, not {raw!r}.")
+    return raw
+
+
+def _quiet(raw: str) -> str:
+    from .clock import parse_quiet
+
+    if parse_quiet(raw) is None:
+        raise SystemExit(f"elenchus: ELENCHUS_QUIET_HOURS must look like 21:00-08:00, not {raw!r}.")
+    return raw
+
+
+def _scale(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise SystemExit(f"elenchus: ELENCHUS_CLOCK_SCALE must be a positive number, not {raw!r}.")
+    return value
 
 
 def _country(raw: str | None) -> str | None:

@@ -38,12 +38,15 @@ class DataRights:
         )
 
     def everything(self, participant_id: int) -> PersonalData:
-        return with_feedback(self.storage, self.storage.participants.everything_about(participant_id))
+        found = with_feedback(self.storage, self.storage.participants.everything_about(participant_id))
+        return replace(found, reminders=self.storage.reminders.of(participant_id))
 
     def forget(self, participant_id: int) -> dict[str, int]:
         """Erase everything about the participant, on disk too; returns what was deleted, per table."""
         self.dialogues.drop_memory(participant_id)
-        counts = self.storage.participants.forget(participant_id, scrub=False)
+        with self.storage.transaction():
+            self.storage.reminders.forget(participant_id)
+            counts = self.storage.participants.forget(participant_id, scrub=False)
         self._scrub()
         return counts
 
@@ -55,7 +58,9 @@ class DataRights:
         stale = self.storage.participants.inactive(days)
         for participant_id in stale:
             self.dialogues.drop_memory(participant_id)
-            self.storage.participants.forget(participant_id, scrub=False)
+            with self.storage.transaction():
+                self.storage.reminders.forget(participant_id)
+                self.storage.participants.forget(participant_id, scrub=False)
         self._scrub()
         return len(stale)
 

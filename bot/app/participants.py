@@ -67,6 +67,11 @@ class Participants:
         """They blocked the bot: recorded, so nothing more is sent until they write again."""
         self.storage.participants.mark_blocked(participant_id)
 
+    def cohort_id(self, participant_id: int) -> int | None:
+        """The cohort they belong to now (the one they joined last), if any."""
+        row = self.storage.participants.get(participant_id)
+        return row.cohort_id if row else None
+
     def platform_id(self, participant_id: int) -> tuple[str, str] | None:
         row = self.storage.participants.get(participant_id)
         return (row.platform, row.external_id) if row else None

@@ -15,10 +15,19 @@ from .group_sessions import GroupSessions
 from .inbox import Inbox, Outbox
 from .participants import Participants
 from .peers import Peers
+from .reminders import Reminders
 
 
 class Services:
-    def __init__(self, course: Course, storage: Storage, admins: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        course: Course,
+        storage: Storage,
+        admins: frozenset[str] = frozenset(),
+        *,
+        time_zone: str = "Europe/Berlin",
+        quiet_hours: str = "21:00-08:00",
+    ):
         self.course = course
         self.storage = storage
         """Shells never use it: it is here for tests that inspect what was stored."""
@@ -31,13 +40,15 @@ class Services:
         self.outbox = Outbox(storage)
         self.feedback = Feedback(course, storage, self.cohorts)
         self.peers = Peers(storage)
+        self.reminders = Reminders(course, storage, time_zone, quiet_hours)
         self._exports: Any = None
         self._credentials: Any = None
 
     @classmethod
-    def open(cls, db: str | Path, course: Course, admins: frozenset[str] = frozenset()) -> Services:
-        """The use cases over the database at `db` (created and migrated if need be)."""
-        return cls(course, Storage(db), admins)
+    def open(cls, db: str | Path, course: Course, admins: frozenset[str] = frozenset(), **options: str) -> Services:
+        """The use cases over the database at `db` (created and migrated if need be); `options`:
+        the default time zone and quiet hours of reminders."""
+        return cls(course, Storage(db), admins, **options)
 
     @property
     def exports(self) -> Any:

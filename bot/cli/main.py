@@ -225,8 +225,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     setup_logging(settings)
+    settings.configure_clock()
     try:
-        services = Services.open(settings.db, loaded[0], settings.admins)
+        services = Services.open(
+            settings.db, loaded[0], settings.admins, time_zone=settings.time_zone, quiet_hours=settings.quiet_hours
+        )
     except sqlite3.Error as exc:
         print(f"elenchus: cannot open the database {settings.db}: {_sqlite_error(exc)}", file=sys.stderr)
         return 1

@@ -18,9 +18,16 @@ if TYPE_CHECKING:  # the CLI parses arguments for every command; these load only
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    cohort = sub.add_parser("cohort", help="create and list cohorts; renew or revoke their links")
-    cohort.add_argument("action", choices=["create", "list", "links", "renew", "revoke"])
+    cohort = sub.add_parser(
+        "cohort",
+        help="create and list cohorts; renew or revoke their links; deadlines, time zone and quiet hours",
+        description="`cohort due NAME` shows who is due, late or done; `cohort due NAME DIALOGUE YYYY-MM-DD` "
+        "sets a deadline (`off` removes it); `cohort zone NAME Europe/Berlin` and `cohort quiet NAME 21:00-08:00` "
+        "set when reminders may be sent.",
+    )
+    cohort.add_argument("action", choices=["create", "list", "links", "renew", "revoke", "due", "zone", "quiet"])
     cohort.add_argument("name", nargs="?")
+    cohort.add_argument("values", nargs="*", help="for due: DIALOGUE YYYY-MM-DD|off; for zone and quiet: the value")
     cohort.add_argument("--kind", choices=["invite", "facilitator"], help="which link to renew or revoke")
     export = sub.add_parser("export", help="export a cohort's reflections")
     export.add_argument("--cohort", required=True, action="append", help="cohort name (repeat for several)")
@@ -41,7 +48,9 @@ def run(args: argparse.Namespace, settings: Settings, course: Course, prompts: P
     from ..app import exporting  # the export stack (and its chart library) only when it is used
     from ..app.services import Services
 
-    services = Services.open(settings.db, course, settings.admins)
+    services = Services.open(
+        settings.db, course, settings.admins, time_zone=settings.time_zone, quiet_hours=settings.quiet_hours
+    )
     try:
         handler = {"cohort": _cohort, "export": _export, "report": _report, "audit": _audit}[args.command]
         return handler(args, settings, services, prompts)
@@ -81,6 +90,10 @@ def _cohort(args, settings: Settings, services: Services, prompts) -> int:
     row = cohorts.by_name(args.name)
     if row is None:
         return _fail(f"there is no cohort {args.name!r}. `elenchus cohort list` shows them.")
+    if args.action in ("due", "zone", "quiet"):
+        from .deadlines import deadlines
+
+        return deadlines(args, row, services)
     if args.action in ("renew", "revoke"):
         kinds = [args.kind] if args.kind else ["invite", "facilitator"]
         for kind in kinds:

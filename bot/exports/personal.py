@@ -22,6 +22,7 @@ SECTION_KEYS = {
     "comments": "mydata.comments",
     "comments_written": "mydata.comments_written",
     "peer_sharing": "mydata.peer_sharing",
+    "reminders": "mydata.reminders",
 }
 
 

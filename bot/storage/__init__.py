@@ -19,6 +19,7 @@ from .groups import GroupSessions
 from .outbox import Outbox
 from .participants import Participants
 from .queries import ExportQueries
+from .reminders import Reminders
 from .runs import Runs
 from .schema import MIGRATIONS, migrate
 from .updates import Updates
@@ -38,6 +39,7 @@ class Storage:
         self.exports = ExportQueries(self.database)
         self.updates = Updates(self.database)
         self.feedback = Feedback(self.database)
+        self.reminders = Reminders(self.database, self.outbox)
 
     @property
     def path(self) -> str:

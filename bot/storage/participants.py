@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from .. import clock
 from .database import Checkpoint, Database, columns
 from .rows import Consent, Participant, PersonalData, Reflection, Role, Run, Stance
 
@@ -170,7 +171,7 @@ class Participants:
         Activity is the newest of: joining, a consent decision, a step in a run. Facilitators are
         kept: their role is staff, not activity; an administrator removes it.
         """
-        cutoff = ((now or datetime.now(UTC)) - timedelta(days=days)).isoformat(timespec="milliseconds")
+        cutoff = ((now or clock.now()) - timedelta(days=days)).isoformat(timespec="milliseconds")
         cutoff = cutoff.replace("+00:00", "Z")
         found = self.db.execute(
             """select p.id from participants p

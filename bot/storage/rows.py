@@ -22,6 +22,8 @@ class Participant:
     created: str
     blocked: str | None
     cohort_id: int | None
+    reminders: int | None = None
+    """1: they want reminders, 0: they do not, None: not asked yet."""
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,7 @@ class PersonalData:
     comments_written: list[Comment] = field(default_factory=list)
     """Comments they wrote as a facilitator."""
     peer_sharing: list[PeerSharing] = field(default_factory=list)
+    reminders: list[ReminderRecord] = field(default_factory=list)
 
 
 # ---- feedback and peers (bot/storage/feedback.py) ---------------------------------------------
@@ -337,3 +340,65 @@ class PendingText:
     """comment (target: a reflection id) or reply (target: a comment id)."""
     target: int
     at: str
+
+
+# ---- deadlines and reminders -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    cohort_id: int
+    dialogue_id: str
+    due: str
+    """The last day, YYYY-MM-DD, in the cohort's time zone."""
+    set_by: str | None
+    at: str
+
+
+@dataclass(frozen=True)
+class CohortSchedule:
+    """A cohort's time zone and quiet hours; None where the installation's default applies."""
+
+    cohort_id: int
+    name: str
+    time_zone: str | None
+    quiet_hours: str | None
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A participant who wants reminders, can receive them, and belongs to a cohort."""
+
+    participant_id: int
+    external_id: str
+    locale: str | None
+    cohort_id: int
+
+
+@dataclass(frozen=True)
+class ReminderRecord:
+    id: int
+    participant_id: int
+    cohort_id: int | None
+    dialogue_id: str
+    day: str
+    """The participant's local day (in their cohort's time zone) it was for: one a day at most."""
+    reason: str
+    """due (a deadline), late (past it) or halfway (a run left unfinished)."""
+    status: str
+    """claimed (its message in the outbox), sent, or refused (they had blocked the bot)."""
+    claimed: str
+    sent: str | None
+
+
+@dataclass(frozen=True)
+class MemberProgress:
+    """One member of a cohort and one dialogue: how far they are."""
+
+    participant_id: int
+    name: str | None
+    dialogue_id: str
+    finished: str | None
+    """When they first finished it (None: not yet)."""
+    active: int
+    """1 if a run of it is in progress."""

@@ -260,6 +260,40 @@ def _m9_feedback(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m10_reminders(db: sqlite_utils.Database) -> None:
+    """Deadlines and reminders: a cohort's time zone and quiet hours, which dialogue it expects by
+    when, whether a participant wants reminders (NULL: not asked yet), and each reminder claimed
+    for a participant's local day (unique, so at most one a day, and a restarted bot sends none
+    twice): claimed with its message in the outbox, in one transaction; sent once it left."""
+    db["cohorts"].add_column("time_zone", str)
+    db["cohorts"].add_column("quiet_hours", str)
+    db["participants"].add_column("reminders", int)
+    db["deadlines"].create(
+        {"cohort_id": int, "dialogue_id": str, "due": str, "set_by": str, "at": str},
+        pk=("cohort_id", "dialogue_id"),
+        foreign_keys=[("cohort_id", "cohorts", "id")],
+        not_null={"due", "at"},
+    )
+    db["reminders"].create(
+        {
+            "id": int,
+            "participant_id": int,
+            "cohort_id": int,
+            "dialogue_id": str,
+            "day": str,
+            "reason": str,
+            "status": str,
+            "claimed": str,
+            "sent": str,
+        },
+        pk="id",
+        foreign_keys=[("participant_id", "participants", "id")],
+        not_null={"participant_id", "dialogue_id", "day", "reason", "status", "claimed"},
+    )
+    db["reminders"].create_index(["participant_id", "day"], unique=True)
+    db["reminders"].create_index(["status"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_initial,
     _m2_telegram,
@@ -270,6 +304,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m7_group_bindings,
     _m8_badge_requirements,
     _m9_feedback,
+    _m10_reminders,
 ]
 
 

@@ -3,7 +3,6 @@ retries, per-chat ordering, command menus and logging that never shows texts or 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
 
@@ -22,6 +21,7 @@ from .inbox import InboxGate, InboxRequest
 from .pacing import ElenchusApplication, PerChatOrder, RetryingRateLimiter
 from .participant import ParticipantHandlers
 from .plumbing import Shell
+from .reminders import ReminderHandlers
 
 log = logging.getLogger("elenchus.telegram")
 
@@ -88,7 +88,9 @@ def build_application(settings: Settings, services: Services, prompts: Prompts) 
     feedback.register(application)  # its awaited texts (comments, replies) before the participants' answers
     GroupHandlers(shell, settings.group_ack_seconds).register(application)
     BadgeHandlers(shell).register(application)
-    participants = ParticipantHandlers(shell, feedback)
+    reminders = ReminderHandlers(shell)
+    reminders.register(application)  # its buttons before the participants' catch-all
+    participants = ParticipantHandlers(shell, feedback, reminders)
     participants.register(application)
     feedback.fallback = participants.text
     application.add_handler(TypeHandler(Update, shell.mark_done), group=1)
@@ -103,7 +105,8 @@ async def _post_init(application: Application) -> None:
     log.info("event=started bot=@%s", me.username)
     await set_commands(application, shell.prompts, shell.services.cohorts.staff_chats())
     await _recover(application, shell)
-    application.bot_data["retention"] = asyncio.get_running_loop().create_task(_retention(shell))
+    job = application.job_queue.run_repeating(_retention, interval=RETENTION_INTERVAL, name="retention")
+    await job.run(application)  # once now (APScheduler cannot start a repeating job at once), then every interval
 
 
 async def _recover(application: Application, shell: Shell) -> None:
@@ -128,24 +131,21 @@ async def _recover(application: Application, shell: Shell) -> None:
 
 async def _post_stop(application: Application) -> None:
     await application.bot_data["shell"].stop_drains()
-    task = application.bot_data.pop("retention", None)
-    if task is not None:
-        task.cancel()
 
 
 RETENTION_INTERVAL = 6 * 3600
 
 
-async def _retention(shell: Shell) -> None:
-    """Keep the promise of the consent text: forget participants inactive beyond the retention period."""
-    while True:
-        try:
-            removed = shell.services.rights.purge_inactive(shell.settings.retention_days)
-            if removed:
-                log.info("event=retention_purge participants=%d", removed)
-        except Exception as exc:  # a failed purge must not stop the bot; it runs again later
-            log.error("event=retention_failed error=%s", type(exc).__name__)
-        await asyncio.sleep(RETENTION_INTERVAL)
+async def _retention(context) -> None:
+    """Keep the promise of the consent text: forget participants inactive beyond the retention
+    period (a JobQueue job, at start and every RETENTION_INTERVAL)."""
+    shell: Shell = context.application.bot_data["shell"]
+    try:
+        removed = shell.services.rights.purge_inactive(shell.settings.retention_days)
+        if removed:
+            log.info("event=retention_purge participants=%d", removed)
+    except Exception as exc:  # a failed purge must not stop the bot; it runs again later
+        log.error("event=retention_failed error=%s", type(exc).__name__)
 
 
 async def set_commands(application: Application, prompts: Prompts, staff: Iterable[tuple[int, bool]] = ()) -> None:

@@ -7,11 +7,10 @@ is queued in the outbox and posted by the group's background drain.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import Bot, Update
-from telegram.ext import Application, ContextTypes, MessageHandler, PollAnswerHandler, filters
+from telegram.ext import Application, ContextTypes, JobQueue, MessageHandler, PollAnswerHandler, filters
 
 from ..app.cohorts import deep_link
 from ..app.group_sessions import GroupSession
@@ -30,9 +29,10 @@ class MemberHandlers:
         self.services = shell.services
         self.sessions = shell.services.groups
         self.ack_seconds = ack_seconds
-        self._acks: dict[int, asyncio.Task] = {}
+        self.jobs: JobQueue | None = None
 
     def register(self, app: Application) -> None:
+        self.jobs = app.job_queue
         app.add_handlers(
             [
                 MessageHandler(GROUPS & filters.UpdateType.EDITED_MESSAGE & filters.REPLY & filters.TEXT, self.edited),
@@ -44,9 +44,8 @@ class MemberHandlers:
         )
 
     def stop_counting(self, session_id: int) -> None:
-        task = self._acks.pop(session_id, None)
-        if task is not None:
-            task.cancel()
+        for job in self.jobs.get_jobs_by_name(_counter(session_id)) if self.jobs else ():
+            job.schedule_removal()
 
     async def reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -91,13 +90,14 @@ class MemberHandlers:
         self.count_later(context.bot, session.id)
 
     def count_later(self, bot: Bot, session_id: int) -> None:
-        """Count answers in the control message, at most once every ack_seconds (not one reply each)."""
-        if session_id in self._acks and not self._acks[session_id].done():
+        """Count answers in the control message, at most once every ack_seconds (not one reply each):
+        a JobQueue job, one at a time per session."""
+        if self.jobs is None or self.jobs.get_jobs_by_name(_counter(session_id)):
             return
-        self._acks[session_id] = asyncio.get_running_loop().create_task(self._ack_later(bot, session_id))
+        self.jobs.run_once(self._count, self.ack_seconds, data=session_id, name=_counter(session_id))
 
-    async def _ack_later(self, bot: Bot, session_id: int) -> None:
-        await asyncio.sleep(self.ack_seconds)
+    async def _count(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        bot, session_id = context.bot, context.job.data
         session = self.sessions.get(session_id)
         count = self.sessions.count_to_show(session) if session and session.status != "ended" else None
         if session is None or count is None:
@@ -136,3 +136,8 @@ class MemberHandlers:
             notice = group_render.join_notice(name, participant, cohort.name, link, reply_to, t)
             self.sessions.queue(session, [to_payload(notice, session.id)])
             self.shell.kick(context.bot, session.chat)
+
+
+def _counter(session_id: int) -> str:
+    """The name of a session's answer-counter job."""
+    return f"answer-count-{session_id}"

@@ -29,6 +29,7 @@ COMMANDS = {
     "forget": "commands.forget",
     "privacy": "commands.privacy",
     "language": "commands.language",
+    "reminders": "commands.reminders",
     "help": "commands.help",
 }
 """The participants' menu in private chats: command -> prompt key of its description."""

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from telegram import Update
@@ -128,17 +128,25 @@ class PerChatOrder(BaseUpdateProcessor):
         """chat -> (its lock, how many updates hold or wait for it)."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _order_key(update)
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
         started = False
         try:
-            async with lock:
+            async with self.turn_of(_order_key(update)):
                 started = True
                 await coroutine
         finally:
             if not started and hasattr(coroutine, "close"):
                 coroutine.close()  # cancelled while waiting its turn (the bot is stopping): never run
+
+    @contextlib.asynccontextmanager
+    async def turn_of(self, key: object) -> AsyncIterator[None]:
+        """Wait for this chat's turn (a private chat's key is its id): what the bot sends on its own
+        (a reminder) goes out between two of the chat's updates, never while one is handled."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
             lock, users = self._locks[key]
             if users == 1:
                 del self._locks[key]  # nobody else waits: a later update may start a new lock

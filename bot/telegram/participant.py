@@ -25,6 +25,7 @@ from . import callbacks
 from .feedback import FeedbackHandlers
 from .messages import Document, Text, buttons, to_payload
 from .plumbing import FAILED, Shell, Who
+from .reminders import ReminderHandlers
 from .render import MAX_TEXT, esc, render, visible_length
 
 log = logging.getLogger("elenchus.telegram")
@@ -52,11 +53,15 @@ NOT_TEXT = (
 
 
 class ParticipantHandlers:
-    def __init__(self, shell: Shell, feedback: FeedbackHandlers | None = None):
+    def __init__(
+        self, shell: Shell, feedback: FeedbackHandlers | None = None, reminders: ReminderHandlers | None = None
+    ):
         self.shell = shell
         self.services = shell.services
         self.feedback = feedback
         """Comments and peers: the sharing question at joining, in /privacy, and after an answer."""
+        self.reminders = reminders
+        """Asks about reminders after joining a cohort, and shows the choice in /privacy."""
 
     def register(self, app: Application) -> None:
         self.shell.on_duplicate = self.duplicate
@@ -115,6 +120,12 @@ class ParticipantHandlers:
             await self.say(context, who, key, name=esc(joined.cohort.name))
             if self.feedback is not None:
                 await self.feedback.joined(context, who, joined)
+            if joined.kind == "invite" and who.asked:  # else after the consent question
+                await self.ask_reminders(context, who)
+
+    async def ask_reminders(self, context, who: Who) -> None:
+        if self.reminders is not None:
+            await self.reminders.ask_once(context.bot, who)
 
     async def ask_consent(self, context, who: Who, withdraw: bool = False) -> None:
         keyboard = buttons(
@@ -133,6 +144,8 @@ class ParticipantHandlers:
         await self.ask_consent(context, who, withdraw=who.consents)
         if self.feedback is not None:
             await self.feedback.privacy(context, who)
+        if self.reminders is not None:
+            await self.reminders.status(context.bot, who, members_only=True)
 
     async def decide_consent(self, context, who: Who, given: bool) -> None:
         version = f"{CONSENT_VERSION}-{who.locale}"
@@ -141,6 +154,7 @@ class ParticipantHandlers:
             return
         key = "consent.accepted" if given else ("consent.withdrawn" if who.consents else "consent.declined")
         await self.say(context, who, key)
+        await self.ask_reminders(context, who)
         if self.services.dialogues.current(who.participant, chat=str(who.chat)) is None:
             await self.show_menu(context, who)
 
