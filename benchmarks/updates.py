@@ -25,7 +25,8 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,21 +45,9 @@ from tests.support.fake_telegram.server import FakeServer
 from .chatwatch import ChatWatch
 from .common import Result, percentile, profile_summary
 
-ANSWERS = (
-    "Being taken seriously means an employer counts it when shortlisting, because it shows Lena "
-    "finished an assessed unit, for example when a hospital lab hires a data analyst.",
-    "I would look at how it was assessed, because a transparent test shows what was learned; I "
-    "would read the issuer's description of outcomes, workload and quality assurance.",
-    "I would want to know how it was assessed and by whom, since a project with real lab data "
-    "weighs more than a quiz; I would ignore it if nobody checked the work.",
-    "It takes for granted that a certificate only proves skills, but a degree also signals "
-    "persistence and a broad education, which the comparison leaves out.",
-    "Learners who cannot study full time would gain, because they could prove skills sooner; "
-    "universities that live on long programmes might lose, although they could issue them too.",
-    "What? I judge a certificate by who issued it. So what? That matters because reputation is not "
-    "evidence. Now what? Next time I will look for the assessment and the outcomes first.",
-)
-"""Reasoned answers (long enough and with reasons), so the bot never asks a follow-up probe."""
+THICK = "I would check how it was assessed, because a transparent test shows what was learned, for example a project."
+ANSWERS = (THICK,) * 9
+"""A reasoned answer (as tests/e2e/test_telegram_participant.py gives), so the bot never asks a follow-up probe."""
 
 Step = tuple[str, str, str]
 STEPS: tuple[Step, ...] = (
@@ -66,15 +55,18 @@ STEPS: tuple[Step, ...] = (
     ("command", "/start", "may we keep your answers?"),
     ("press", "Yes, keep my answers", "Pick a dialogue"),
     ("press", TITLE, "Before we start: how far do you agree?"),
-    ("press", "2", "Step 2 of 9"),
+    ("press", "2", "Step 2 of 12"),
     ("write", ANSWERS[0], "What would convince you"),
     ("write", ANSWERS[1], "Pick a role"),
     ("press", "A hiring manager", "You are hiring a lab data analyst"),
     ("write", ANSWERS[2], "What does that comparison take for granted"),
     ("write", ANSWERS[3], "ten years"),
     ("write", ANSWERS[4], "Now, after thinking it through"),
-    ("press", "4", "For your portfolio"),
-    ("write", ANSWERS[5], "What next?"),
+    ("press", "4", "You rated the claim 2 at the start and 4 now"),
+    ("write", ANSWERS[5], "For your portfolio"),
+    ("write", ANSWERS[6], "Why does that matter"),
+    ("write", ANSWERS[7], "the next time you choose a course"),
+    ("write", ANSWERS[8], "What next?"),
 )
 """The whole dialogue 'value-and-trust' from /start, as tests/e2e/test_telegram_participant.py plays it.
 The button of a "press" is on the message found by the step before."""
@@ -85,6 +77,14 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "poll", "poll_
 LISTEN_BACKLOG = 1024
 THINK = 6.0
 """Mean think time (s) between a participant's inputs in the paced run."""
+STARTS = 300
+"""People sending /start at the same moment (a lecture hall told to open the bot)."""
+TELEGRAM_RATE = 30.0
+"""Messages a second Telegram lets a bot send (to different chats), and the rate limiter's setting."""
+HUMAN_PACE = 45.0
+"""Seconds between one participant's inputs at a human pace (reading, thinking, typing)."""
+CALLS_TARGET = 1.25
+"""Rate-limited Bot API calls per participant update (issue 15)."""
 
 
 @dataclass
@@ -102,6 +102,12 @@ class Drive:
     """Bot API requests the bot made while driven (not getUpdates)."""
     without_chat: int = 0
     """Of those, the ones without a chat_id (answerCallbackQuery), which AIORateLimiter does not pace."""
+    methods: dict[str, int] = field(default_factory=dict)
+    """Bot API requests by method."""
+    statements: int = 0
+    """SQL statements the bot's connection ran while driven (Elenchus only)."""
+    commits: int = 0
+    """Of those, COMMITs: write transactions."""
     late: int = 0
     """Requests for an earlier input that arrived after the next input was sent (should be 0)."""
     cpu_loop: float = 0.0
@@ -120,6 +126,18 @@ class Drive:
     def requests_per_update(self) -> float:
         return self.requests / self.updates if self.updates else 0.0
 
+    @property
+    def limited_per_update(self) -> float:
+        """Rate-limited calls per update: those naming a chat, which Telegram's ~30 messages a second
+        (and python-telegram-bot's AIORateLimiter) count; answerCallbackQuery names none."""
+        return (self.requests - self.without_chat) / self.updates if self.updates else 0.0
+
+    def cpu_per_update_ms(self) -> float:
+        return 1000 * self.cpu_loop / self.updates if self.updates else 0.0
+
+    def cpu_per_request_ms(self) -> float:
+        return 1000 * self.cpu_loop / self.requests if self.requests else 0.0
+
     def latency_ms(self, p: float) -> float:
         return percentile(self.latencies, p) * 1000
 
@@ -133,6 +151,10 @@ class Drive:
             "requests": self.requests,
             "requests_per_update": self.requests_per_update,
             "requests_without_chat_id": self.without_chat,
+            "rate_limited_per_update": self.limited_per_update,
+            "requests_by_method": self.methods,
+            "sql_statements": self.statements,
+            "commits": self.commits,
             "latency_ms": {str(p): self.latency_ms(p) for p in (50, 90, 95, 99, 100)},
             "latency_ms_p50_p99_by_step": {
                 str(step): [percentile(v, 50) * 1000, percentile(v, 99) * 1000]
@@ -210,6 +232,22 @@ def production_logging(settings: Settings, logfile: Path):
             root.setLevel(saved[0])
             for name, level in saved[2].items():
                 logging.getLogger(name).setLevel(level)
+
+
+@contextlib.contextmanager
+def sql_counted(conn: sqlite3.Connection) -> Iterator[dict[str, int]]:
+    """Count the statements a connection runs (and its COMMITs) while the block runs."""
+    counts = {"statements": 0, "commits": 0}
+
+    def seen(sql: str) -> None:
+        counts["statements"] += 1
+        counts["commits"] += sql.lstrip()[:6].upper() == "COMMIT"
+
+    conn.set_trace_callback(seen)
+    try:
+        yield counts
+    finally:
+        conn.set_trace_callback(None)
 
 
 # ---- the two bots -------------------------------------------------------------------------------
@@ -353,6 +391,7 @@ async def drive_bot(
     made = [r for r in fake.requests[before:] if r.method != "getUpdates"]
     drive.requests = len(made)
     drive.without_chat = sum("chat_id" not in r.params for r in made)
+    drive.methods = dict(Counter(r.method for r in made))
     drive.violations = len(fake.violations)
     drive.overflows = listen_overflows() - overflows
     return drive
@@ -364,14 +403,41 @@ async def measure_elenchus(
     """Our bot under load; returns the drive and how many reflections the database holds afterwards."""
     db = workdir / f"bot-{time.monotonic_ns()}.db"
     with FakeTelegram() as fake, production_logging(settings_for(fake, db), workdir / "bot.log"):
-        async with elenchus(fake, db):
-            drive = await drive_bot(fake, participants, elenchus_script, profile, think)
+        async with elenchus(fake, db) as bot:
+            with sql_counted(bot.storage.database.conn) as counts:
+                drive = await drive_bot(fake, participants, elenchus_script, profile, think)
+    drive.statements, drive.commits = counts["statements"], counts["commits"]
     with contextlib.closing(sqlite3.connect(db)) as conn:
         stored = conn.execute("select count(*) from reflections").fetchone()[0]
         finished = conn.execute("select count(*) from runs where status = 'finished'").fetchone()[0]
     if finished != participants:
         raise AssertionError(f"{finished} of {participants} runs finished")
     return drive, stored
+
+
+async def measure_starts(count: int, workdir: Path) -> tuple[float, int]:
+    """`count` people send /start at the same moment to Elenchus WITH its rate limiter (30 calls a
+    second, as in production): seconds until the last of them has the consent question, and the
+    rate-limited calls made."""
+    db = workdir / f"starts-{time.monotonic_ns()}.db"
+    with FakeTelegram() as fake, production_logging(settings_for(fake, db), workdir / "starts.log"):
+        async with elenchus(fake, db, rate_limiter=True):
+            watch = ChatWatch(fake, asyncio.get_running_loop())
+            users = [fake.user(f"S{n}") for n in range(count)]
+            before = len(fake.requests)
+            try:
+                marks = [watch.mark(u.id) for u in users]
+                started = time.monotonic()
+                for user in users:
+                    fake.send_command(user, "/start")
+                await asyncio.gather(
+                    *(watch.wait(u.id, m, STEPS[0][2], STEP_TIMEOUT * 3) for u, m in zip(users, marks, strict=True))
+                )
+                seconds = time.monotonic() - started
+            finally:
+                watch.close()
+            made = [r for r in fake.requests[before:] if r.method != "getUpdates" and "chat_id" in r.params]
+    return seconds, len(made)
 
 
 async def measure_echo(participants: int, workdir: Path) -> Drive:
@@ -409,7 +475,7 @@ async def fake_capacity(seconds: float = 2.0, concurrency: int = 32, limit: int 
 # ---- the benchmark ---------------------------------------------------------------------------------
 
 
-async def _run(participants: int, think: float, profile_always: bool) -> Result:
+async def _run(participants: int, think: float, profile_always: bool, starts_count: int = STARTS) -> Result:
     result = Result("updates")
     workdir = Path(tempfile.mkdtemp(prefix="elenchus-bench-updates-"))
     try:
@@ -418,7 +484,9 @@ async def _run(participants: int, think: float, profile_always: bool) -> Result:
             ours, stored = await measure_elenchus(participants, workdir)
             theirs = await measure_echo(participants, workdir)
             paced = (await measure_elenchus(participants, workdir, think=think))[0] if think else None
+            starts = await measure_starts(starts_count, workdir) if starts_count else None
             _report(result, ours, stored, theirs, paced, capacity)
+            _report_capacity(result, ours, theirs, paced, starts, starts_count)
             if profile_always or result.missed:
                 profile = cProfile.Profile()
                 profiled, _ = await measure_elenchus(participants, workdir, profile)
@@ -517,6 +585,59 @@ def _report(
     )
 
 
+def _report_capacity(
+    result: Result,
+    ours: Drive,
+    theirs: Drive,
+    paced: Drive | None,
+    starts: tuple[float, int] | None,
+    starts_count: int,
+) -> None:
+    """What users get under Telegram's cap: calls per update, the participants it serves, a burst of
+    /start; CPU and SQL per update."""
+    calls = (paced or ours).limited_per_update
+    served = TELEGRAM_RATE * HUMAN_PACE / calls if calls else float("inf")
+    target_served = TELEGRAM_RATE * HUMAN_PACE / CALLS_TARGET
+    result.add(
+        "rate-limited Bot API calls per participant update", calls, "", f"<= {CALLS_TARGET}", calls <= CALLS_TARGET
+    )
+    result.add(
+        f"participants served under {TELEGRAM_RATE:g} msg/s, one input every {HUMAN_PACE:g} s",
+        round(served),
+        "",
+        f">= {target_served:,.0f}",
+        served >= target_served,
+    )
+    if starts is not None:
+        seconds, made = starts
+        limit = starts_count * CALLS_TARGET / TELEGRAM_RATE
+        result.add(
+            f"{starts_count} simultaneous /start, until the last has the consent question (limiter on)",
+            seconds,
+            "s",
+            f"<= {limit:g} s",
+            seconds <= limit,
+        )
+        result.add(f"... rate-limited calls for those {starts_count} /start", made)
+    cpu_update = ours.cpu_per_update_ms() / theirs.cpu_per_update_ms()
+    cpu_call = ours.cpu_per_request_ms() / theirs.cpu_per_request_ms()
+    result.add("CPU per update, Elenchus / echo bot (event loop)", cpu_update, "x", "<= 2", cpu_update <= 2)
+    result.add("CPU per Bot API call, Elenchus / echo bot", cpu_call, "x", "<= 1.25", cpu_call <= 1.25)
+    result.add("SQL statements per update", ours.statements / ours.updates)
+    result.add("write transactions (COMMITs) per update", ours.commits / ours.updates)
+    result.notes.append(
+        "Rate-limited calls: Bot API requests naming a chat (sendMessage, sendChatAction, edits), as in "
+        f"{'the paced run' if paced else 'the run without think time'}; by method: "
+        + ", ".join(f"{m} {n / (paced or ours).updates:.2f}" for m, n in sorted((paced or ours).methods.items()))
+        + f" per update. Participants served = {TELEGRAM_RATE:g} calls/s x {HUMAN_PACE:g} s / calls per update. "
+        "fsyncs: with synchronous=NORMAL in WAL mode a commit is not fsynced; SQLite fsyncs the log and "
+        "the database only when it checkpoints (every 1,000 pages of log by default)."
+    )
+    result.details.update(
+        starts={"participants": starts_count, "seconds": starts[0], "calls": starts[1]} if starts else None
+    )
+
+
 def _report_profile(result: Result, profile: cProfile.Profile, profiled: Drive) -> None:
     summary = profile_summary(profile)
     result.details["profile"] = summary | {"run_seconds": profiled.seconds}
@@ -532,9 +653,9 @@ def _report_profile(result: Result, profile: cProfile.Profile, profiled: Drive) 
     result.notes += ["  " + line for line in summary["ours_cumulative"]]
 
 
-def run(participants: int = 200, think: float = THINK, profile: bool = False) -> Result:
+def run(participants: int = 200, think: float = THINK, profile: bool = False, starts: int = STARTS) -> Result:
     started = time.perf_counter()
-    result = asyncio.run(_run(participants, think, profile))
+    result = asyncio.run(_run(participants, think, profile, starts))
     result.seconds = time.perf_counter() - started
     return result
 

@@ -372,6 +372,7 @@ async def test_switching_between_two_dialogues_in_progress(fake, tmp_path):
         await at_first_question(alice, "2")
         await alice.command("/menu")
         await alice.press("Does it count? Recognising micro-credentials in admissions and hiring")
+        await alice.expect("Before we start")  # the new rating; the first dialogue's keeps its buttons
         await alice.press("4")
         await alice.expect("Step 2 of")
         await alice.command("/menu")
