@@ -110,7 +110,10 @@ class Participant:
         message = await self.fake.wait_for_message_async(self.chat, contains, timeout=timeout, after=self.seen)
         if message.message_id > self.seen:
             text = message.text or ""
-            self.seen, self.read_to = message.message_id, (text.find(contains) + len(contains)) if contains in text else 0
+            self.seen, self.read_to = (
+                message.message_id,
+                (text.find(contains) + len(contains)) if contains in text else 0,
+            )
         return message
 
     async def press(self, label: str, timeout: float = 10.0) -> dict:
