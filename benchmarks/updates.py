@@ -21,7 +21,9 @@ import logging
 import os
 import random
 import shutil
+import signal
 import sqlite3
+import subprocess
 import tempfile
 import threading
 import time
@@ -77,6 +79,8 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "poll", "poll_
 LISTEN_BACKLOG = 1024
 THINK = 6.0
 """Mean think time (s) between a participant's inputs in the paced run."""
+FSYNC_PARTICIPANTS = 20
+"""Participants of the run under strace that counts fsyncs."""
 STARTS = 300
 """People sending /start at the same moment (a lecture hall told to open the bot)."""
 TELEGRAM_RATE = 30.0
@@ -107,7 +111,9 @@ class Drive:
     statements: int = 0
     """SQL statements the bot's connection ran while driven (Elenchus only)."""
     commits: int = 0
-    """Of those, COMMITs: write transactions."""
+    """Write transactions: COMMITs and writes outside a transaction."""
+    schema_queries: int = 0
+    """Statements that read the schema (sqlite_master, table_info)."""
     late: int = 0
     """Requests for an earlier input that arrived after the next input was sent (should be 0)."""
     cpu_loop: float = 0.0
@@ -155,6 +161,7 @@ class Drive:
             "requests_by_method": self.methods,
             "sql_statements": self.statements,
             "commits": self.commits,
+            "schema_queries": self.schema_queries,
             "latency_ms": {str(p): self.latency_ms(p) for p in (50, 90, 95, 99, 100)},
             "latency_ms_p50_p99_by_step": {
                 str(step): [percentile(v, 50) * 1000, percentile(v, 99) * 1000]
@@ -236,12 +243,17 @@ def production_logging(settings: Settings, logfile: Path):
 
 @contextlib.contextmanager
 def sql_counted(conn: sqlite3.Connection) -> Iterator[dict[str, int]]:
-    """Count the statements a connection runs (and its COMMITs) while the block runs."""
-    counts = {"statements": 0, "commits": 0}
+    """Count the statements a connection runs while the block runs: all, write transactions (COMMITs
+    and writes outside a transaction, which SQLite commits by themselves), and schema look-ups
+    (sqlite_master, table_info: what sqlite-utils does on every call)."""
+    counts = {"statements": 0, "commits": 0, "schema": 0}
+    writes = ("INSERT", "UPDATE", "DELETE", "REPLAC")
 
     def seen(sql: str) -> None:
+        head = sql.lstrip()[:6].upper()
         counts["statements"] += 1
-        counts["commits"] += sql.lstrip()[:6].upper() == "COMMIT"
+        counts["commits"] += head == "COMMIT" or (head in writes and not conn.in_transaction)
+        counts["schema"] += "sqlite_master" in sql or "table_info" in sql
 
     conn.set_trace_callback(seen)
     try:
@@ -406,7 +418,7 @@ async def measure_elenchus(
         async with elenchus(fake, db) as bot:
             with sql_counted(bot.storage.database.conn) as counts:
                 drive = await drive_bot(fake, participants, elenchus_script, profile, think)
-    drive.statements, drive.commits = counts["statements"], counts["commits"]
+    drive.statements, drive.commits, drive.schema_queries = counts["statements"], counts["commits"], counts["schema"]
     with contextlib.closing(sqlite3.connect(db)) as conn:
         stored = conn.execute("select count(*) from reflections").fetchone()[0]
         finished = conn.execute("select count(*) from runs where status = 'finished'").fetchone()[0]
@@ -438,6 +450,56 @@ async def measure_starts(count: int, workdir: Path) -> tuple[float, int]:
                 watch.close()
             made = [r for r in fake.requests[before:] if r.method != "getUpdates" and "chat_id" in r.params]
     return seconds, len(made)
+
+
+async def measure_fsyncs(participants: int, workdir: Path) -> tuple[int, int] | None:
+    """fsync and fdatasync calls of this process (strace -c) while `participants` play the dialogue
+    (a small run: strace stops the process at every system call). (fsyncs, updates), or None
+    without strace."""
+    if shutil.which("strace") is None:
+        return None
+    db = workdir / f"fsync-{time.monotonic_ns()}.db"
+    out = workdir / "strace.txt"
+    with FakeTelegram() as fake, production_logging(settings_for(fake, db), workdir / "fsync.log"):
+        async with elenchus(fake, db):
+            command = [
+                "strace",
+                "-f",
+                "-qq",
+                "-c",
+                "-e",
+                "trace=fsync,fdatasync",
+                "-o",
+                str(out),
+                "-p",
+                str(os.getpid()),
+            ]
+            tracer = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                await _traced(tracer)
+                drive = await drive_bot(fake, participants, elenchus_script)
+            finally:
+                tracer.send_signal(signal.SIGINT)
+                tracer.wait(timeout=30)
+    calls = 0
+    for line in out.read_text().splitlines() if out.exists() else ():
+        parts = line.split()
+        if parts and parts[-1] in ("fsync", "fdatasync"):
+            calls += int(parts[3])
+    return calls, drive.updates
+
+
+async def _traced(tracer: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Until strace has attached to this thread (TracerPid in /proc), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = Path("/proc/self/status").read_text()
+        if any(line.split()[1:] != ["0"] for line in status.splitlines() if line.startswith("TracerPid:")):
+            return
+        if tracer.poll() is not None:
+            raise RuntimeError("strace could not attach (ptrace not permitted?)")
+        await asyncio.sleep(0.01)
+    raise RuntimeError("strace did not attach")
 
 
 async def measure_echo(participants: int, workdir: Path) -> Drive:
@@ -485,8 +547,11 @@ async def _run(participants: int, think: float, profile_always: bool, starts_cou
             theirs = await measure_echo(participants, workdir)
             paced = (await measure_elenchus(participants, workdir, think=think))[0] if think else None
             starts = await measure_starts(starts_count, workdir) if starts_count else None
+            fsyncs = await measure_fsyncs(FSYNC_PARTICIPANTS, workdir)
             _report(result, ours, stored, theirs, paced, capacity)
             _report_capacity(result, ours, theirs, paced, starts, starts_count)
+            if fsyncs is not None:
+                result.add(f"fsyncs per update (strace, {FSYNC_PARTICIPANTS} participants)", fsyncs[0] / fsyncs[1])
             if profile_always or result.missed:
                 profile = cProfile.Profile()
                 profiled, _ = await measure_elenchus(participants, workdir, profile)
@@ -624,7 +689,9 @@ def _report_capacity(
     result.add("CPU per update, Elenchus / echo bot (event loop)", cpu_update, "x", "<= 2", cpu_update <= 2)
     result.add("CPU per Bot API call, Elenchus / echo bot", cpu_call, "x", "<= 1.25", cpu_call <= 1.25)
     result.add("SQL statements per update", ours.statements / ours.updates)
-    result.add("write transactions (COMMITs) per update", ours.commits / ours.updates)
+    result.add("write transactions per update", ours.commits / ours.updates)
+    schema = ours.schema_queries / ours.updates
+    result.add("schema queries per update (sqlite_master, table_info)", schema, "", "0", schema == 0)
     result.notes.append(
         "Rate-limited calls: Bot API requests naming a chat (sendMessage, sendChatAction, edits), as in "
         f"{'the paced run' if paced else 'the run without think time'}; by method: "
