@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--think", type=float, default=6.0, help="updates: mean think time (s) of the paced run; 0 skips it (6)"
     )
+    parser.add_argument(
+        "--starts", type=int, default=300, help="updates: people sending /start at once, limiter on; 0 skips (300)"
+    )
     parser.add_argument("--rows", type=int, default=100_000, help="export: reflections exported (100000)")
     parser.add_argument(
         "--export-participants", type=int, default=1000, help="export: participants they come from (1000)"
@@ -82,7 +85,7 @@ def _run(name: str, args: argparse.Namespace) -> Result:
     if name == "updates":
         from . import updates
 
-        return updates.run(args.participants, args.think, profile=args.profile)
+        return updates.run(args.participants, args.think, profile=args.profile, starts=args.starts)
     if name == "export":
         from . import export
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import sqlite3
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,30 @@ def machine() -> dict[str, Any]:
         "python_telegram_bot": telegram.__version__,
         "sqlite": sqlite3.sqlite_version,
     }
+
+
+@contextlib.contextmanager
+def sql_counted(conn: sqlite3.Connection) -> Iterator[dict[str, int]]:
+    """Count the statements a connection runs while the block runs: all, write transactions (COMMITs
+    and writes outside a transaction, which SQLite commits by themselves), and schema look-ups
+    (sqlite_master, table_info: what sqlite-utils does on every call)."""
+    counts = {"statements": 0, "commits": 0, "schema": 0}
+    writes = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+
+    def seen(sql: str) -> None:
+        head = sql.lstrip()[:6].upper()
+        counts["statements"] += 1
+        counts["commits"] += head == "COMMIT" or (head in writes and not conn.in_transaction)
+        counts["schema"] += "sqlite_master" in sql or "table_info" in sql
+
+    conn.set_trace_callback(seen)
+    try:
+        yield counts
+    finally:
+        conn.set_trace_callback(None)
+
+
+# ---- the two bots -------------------------------------------------------------------------------
 
 
 def child_env(**extra: str) -> dict[str, str]:

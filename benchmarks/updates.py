@@ -25,6 +25,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,23 +43,11 @@ from tests.support.fake_telegram import FakeTelegram, User
 from tests.support.fake_telegram.server import FakeServer
 
 from .chatwatch import ChatWatch
-from .common import Result, percentile, profile_summary
+from .common import Result, percentile, profile_summary, sql_counted
 
-ANSWERS = (
-    "Being taken seriously means an employer counts it when shortlisting, because it shows Lena "
-    "finished an assessed unit, for example when a hospital lab hires a data analyst.",
-    "I would look at how it was assessed, because a transparent test shows what was learned; I "
-    "would read the issuer's description of outcomes, workload and quality assurance.",
-    "I would want to know how it was assessed and by whom, since a project with real lab data "
-    "weighs more than a quiz; I would ignore it if nobody checked the work.",
-    "It takes for granted that a certificate only proves skills, but a degree also signals "
-    "persistence and a broad education, which the comparison leaves out.",
-    "Learners who cannot study full time would gain, because they could prove skills sooner; "
-    "universities that live on long programmes might lose, although they could issue them too.",
-    "What? I judge a certificate by who issued it. So what? That matters because reputation is not "
-    "evidence. Now what? Next time I will look for the assessment and the outcomes first.",
-)
-"""Reasoned answers (long enough and with reasons), so the bot never asks a follow-up probe."""
+THICK = "I would check how it was assessed, because a transparent test shows what was learned, for example a project."
+ANSWERS = (THICK,) * 9
+"""A reasoned answer (as tests/e2e/test_telegram_participant.py gives), so the bot never asks a follow-up probe."""
 
 Step = tuple[str, str, str]
 STEPS: tuple[Step, ...] = (
@@ -66,15 +55,18 @@ STEPS: tuple[Step, ...] = (
     ("command", "/start", "may we keep your answers?"),
     ("press", "Yes, keep my answers", "Pick a dialogue"),
     ("press", TITLE, "Before we start: how far do you agree?"),
-    ("press", "2", "Step 2 of 9"),
+    ("press", "2", "Step 2 of 12"),
     ("write", ANSWERS[0], "What would convince you"),
     ("write", ANSWERS[1], "Pick a role"),
     ("press", "A hiring manager", "You are hiring a lab data analyst"),
     ("write", ANSWERS[2], "What does that comparison take for granted"),
     ("write", ANSWERS[3], "ten years"),
     ("write", ANSWERS[4], "Now, after thinking it through"),
-    ("press", "4", "For your portfolio"),
-    ("write", ANSWERS[5], "What next?"),
+    ("press", "4", "You rated the claim 2 at the start and 4 now"),
+    ("write", ANSWERS[5], "For your portfolio"),
+    ("write", ANSWERS[6], "Why does that matter"),
+    ("write", ANSWERS[7], "the next time you choose a course"),
+    ("write", ANSWERS[8], "What next?"),
 )
 """The whole dialogue 'value-and-trust' from /start, as tests/e2e/test_telegram_participant.py plays it.
 The button of a "press" is on the message found by the step before."""
@@ -102,6 +94,14 @@ class Drive:
     """Bot API requests the bot made while driven (not getUpdates)."""
     without_chat: int = 0
     """Of those, the ones without a chat_id (answerCallbackQuery), which AIORateLimiter does not pace."""
+    methods: dict[str, int] = field(default_factory=dict)
+    """Bot API requests by method."""
+    statements: int = 0
+    """SQL statements the bot's connection ran while driven (Elenchus only)."""
+    commits: int = 0
+    """Write transactions: COMMITs and writes outside a transaction."""
+    schema_queries: int = 0
+    """Statements that read the schema (sqlite_master, table_info)."""
     late: int = 0
     """Requests for an earlier input that arrived after the next input was sent (should be 0)."""
     cpu_loop: float = 0.0
@@ -120,6 +120,18 @@ class Drive:
     def requests_per_update(self) -> float:
         return self.requests / self.updates if self.updates else 0.0
 
+    @property
+    def limited_per_update(self) -> float:
+        """Rate-limited calls per update: those naming a chat, which Telegram's ~30 messages a second
+        (and python-telegram-bot's AIORateLimiter) count; answerCallbackQuery names none."""
+        return (self.requests - self.without_chat) / self.updates if self.updates else 0.0
+
+    def cpu_per_update_ms(self) -> float:
+        return 1000 * self.cpu_loop / self.updates if self.updates else 0.0
+
+    def cpu_per_request_ms(self) -> float:
+        return 1000 * self.cpu_loop / self.requests if self.requests else 0.0
+
     def latency_ms(self, p: float) -> float:
         return percentile(self.latencies, p) * 1000
 
@@ -133,6 +145,11 @@ class Drive:
             "requests": self.requests,
             "requests_per_update": self.requests_per_update,
             "requests_without_chat_id": self.without_chat,
+            "rate_limited_per_update": self.limited_per_update,
+            "requests_by_method": self.methods,
+            "sql_statements": self.statements,
+            "commits": self.commits,
+            "schema_queries": self.schema_queries,
             "latency_ms": {str(p): self.latency_ms(p) for p in (50, 90, 95, 99, 100)},
             "latency_ms_p50_p99_by_step": {
                 str(step): [percentile(v, 50) * 1000, percentile(v, 99) * 1000]
@@ -210,9 +227,6 @@ def production_logging(settings: Settings, logfile: Path):
             root.setLevel(saved[0])
             for name, level in saved[2].items():
                 logging.getLogger(name).setLevel(level)
-
-
-# ---- the two bots -------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -353,6 +367,7 @@ async def drive_bot(
     made = [r for r in fake.requests[before:] if r.method != "getUpdates"]
     drive.requests = len(made)
     drive.without_chat = sum("chat_id" not in r.params for r in made)
+    drive.methods = dict(Counter(r.method for r in made))
     drive.violations = len(fake.violations)
     drive.overflows = listen_overflows() - overflows
     return drive
@@ -364,8 +379,10 @@ async def measure_elenchus(
     """Our bot under load; returns the drive and how many reflections the database holds afterwards."""
     db = workdir / f"bot-{time.monotonic_ns()}.db"
     with FakeTelegram() as fake, production_logging(settings_for(fake, db), workdir / "bot.log"):
-        async with elenchus(fake, db):
-            drive = await drive_bot(fake, participants, elenchus_script, profile, think)
+        async with elenchus(fake, db) as bot:
+            with sql_counted(bot.storage.database.conn) as counts:
+                drive = await drive_bot(fake, participants, elenchus_script, profile, think)
+    drive.statements, drive.commits, drive.schema_queries = counts["statements"], counts["commits"], counts["schema"]
     with contextlib.closing(sqlite3.connect(db)) as conn:
         stored = conn.execute("select count(*) from reflections").fetchone()[0]
         finished = conn.execute("select count(*) from runs where status = 'finished'").fetchone()[0]
@@ -409,7 +426,9 @@ async def fake_capacity(seconds: float = 2.0, concurrency: int = 32, limit: int 
 # ---- the benchmark ---------------------------------------------------------------------------------
 
 
-async def _run(participants: int, think: float, profile_always: bool) -> Result:
+async def _run(participants: int, think: float, profile_always: bool, starts_count: int = 300) -> Result:
+    from . import capacity as under_cap  # it builds on this module
+
     result = Result("updates")
     workdir = Path(tempfile.mkdtemp(prefix="elenchus-bench-updates-"))
     try:
@@ -418,11 +437,18 @@ async def _run(participants: int, think: float, profile_always: bool) -> Result:
             ours, stored = await measure_elenchus(participants, workdir)
             theirs = await measure_echo(participants, workdir)
             paced = (await measure_elenchus(participants, workdir, think=think))[0] if think else None
+            starts = await under_cap.measure_starts(starts_count, workdir) if starts_count else None
+            fsyncs = await under_cap.measure_fsyncs(under_cap.FSYNC_PARTICIPANTS, workdir)
             _report(result, ours, stored, theirs, paced, capacity)
+            under_cap.report(result, ours, theirs, paced, starts, starts_count, fsyncs)
             if profile_always or result.missed:
                 profile = cProfile.Profile()
-                profiled, _ = await measure_elenchus(participants, workdir, profile)
-                _report_profile(result, profile, profiled)
+                try:
+                    profiled, _ = await measure_elenchus(participants, workdir, profile)
+                except AssertionError as exc:  # under the profiler a busy machine may miss a step's timeout
+                    result.notes.append(f"the profiled run failed, no profile: {str(exc).splitlines()[0]}")
+                else:
+                    _report_profile(result, profile, profiled)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return result
@@ -532,9 +558,9 @@ def _report_profile(result: Result, profile: cProfile.Profile, profiled: Drive) 
     result.notes += ["  " + line for line in summary["ours_cumulative"]]
 
 
-def run(participants: int = 200, think: float = THINK, profile: bool = False) -> Result:
+def run(participants: int = 200, think: float = THINK, profile: bool = False, starts: int = 300) -> Result:
     started = time.perf_counter()
-    result = asyncio.run(_run(participants, think, profile))
+    result = asyncio.run(_run(participants, think, profile, starts))
     result.seconds = time.perf_counter() - started
     return result
 

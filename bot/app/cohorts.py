@@ -117,4 +117,7 @@ class Cohorts:
 
 
 def deep_link(bot_username: str, code: str | None) -> str | None:
-    return f"https://t.me/{bot_username}?start={code}" if code else None
+    """The t.me link that starts the bot with this code (python-telegram-bot checks the payload)."""
+    from telegram.helpers import create_deep_linked_url  # only where links are printed (start-up of `check`)
+
+    return create_deep_linked_url(bot_username, code) if code else None

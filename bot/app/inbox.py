@@ -11,6 +11,11 @@ from ..storage import Storage
 from ..storage.outbox import Pending
 from ..storage.participants import SENDER_PATHS
 
+KEEP_HANDLED_DAYS = 7.0
+"""How long the ids of handled updates are kept. Telegram keeps an unconfirmed update for up to 24
+hours and redelivers it until it is confirmed; a week covers that with a wide margin (and a bot
+that was down for days), after which an id cannot come back."""
+
 
 class Inbox:
     def __init__(self, storage: Storage):
@@ -43,6 +48,10 @@ class Inbox:
     def done(self, update_id: int) -> None:
         self.storage.updates.mark(update_id)
 
+    def prune(self, days: float = KEEP_HANDLED_DAYS) -> int:
+        """Forget handled updates older than `days` (Telegram redelivers for at most a day); how many."""
+        return self.storage.updates.prune(days)
+
     def unparseable(self) -> list[tuple[int, str, str, str]]:
         return self.storage.updates.unparseable()
 
@@ -54,8 +63,8 @@ class Outbox:
     def pending(self, chat: str | None = None) -> list[Pending]:
         return self.storage.outbox.pending(chat)
 
-    def sent(self, item_id: int) -> None:
-        self.storage.outbox.sent(item_id)
+    def sent(self, *item_ids: int) -> None:
+        self.storage.outbox.sent(*item_ids)
 
 
 def _sender(payload: dict[str, Any]) -> int | None:

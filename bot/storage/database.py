@@ -2,7 +2,9 @@
 
 One connection per process, in autocommit mode; a write that belongs to one step is wrapped in
 `transaction()` (BEGIN IMMEDIATE ... COMMIT), so a crash leaves either the whole step or none of
-it. WAL mode lets readers (exports, Datasette) work while the bot writes.
+it. WAL mode lets readers (exports, Datasette) work while the bot writes; with `synchronous=NORMAL`
+a commit is not fsynced (the log is, at each checkpoint): a killed process loses nothing, a power
+cut or kernel crash can lose the last commits, never corrupt the file (README "Reliability").
 
 Erasure has to reach the bytes on disk, not only the rows: `secure_delete` makes SQLite overwrite
 deleted content (cells, free pages, overflow pages) with zeros, whatever the build's default, and
@@ -66,6 +68,7 @@ class Database:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         if self.path != ":memory:":
             conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")  # see README "Reliability": what a power cut can cost
         conn.execute("PRAGMA secure_delete = ON")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -49,9 +49,12 @@ class Outbox:
         rows = self.db.execute(f"select id, chat, thread, payload from outbox {where} order by id", args).fetchall()
         return [Pending(i, c, t, json.loads(p)) for i, c, t, p in rows]
 
-    def sent(self, item_id: int) -> None:
-        with self.db.transaction():
-            self.db.execute("delete from outbox where id = ?", [item_id])
+    def sent(self, *item_ids: int) -> None:
+        """Sent: deleted, all in one statement (the texts merged into one message go together)."""
+        if not item_ids:
+            return
+        marks = ", ".join("?" * len(item_ids))
+        self.db.execute(f"delete from outbox where id in ({marks})", list(item_ids))
 
     def queued(self, chat: str, kind: str, participant: int, node: str | None = None) -> bool:
         """Whether a message of this kind for this member waits in the outbox (not yet posted)."""

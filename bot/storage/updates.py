@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .database import Database
+
+
+def _days_before(now: str, days: float) -> str:
+    """The ISO time `days` before `now`, in the same format as the stored times (comparable as text)."""
+    moment = datetime.fromisoformat(now.replace("Z", "+00:00")) - timedelta(days=days)
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z") if now.endswith("Z") else text
 
 
 class Updates:
@@ -54,12 +62,24 @@ class Updates:
             yield json.loads(payload)
 
     def mark(self, update_id: int) -> None:
-        """Handled: recorded as such, and gone from the inbox (with its content)."""
+        """Handled: recorded as such, and gone from the inbox (with its content). A step stores this in
+        its own transaction already; then nothing is written again."""
+        if self.seen(update_id):
+            return
         with self.db.transaction():
             self.db.execute(
                 "insert or ignore into processed_updates (update_id, at) values (?, ?)", [update_id, self.db.clock()]
             )
             self.db.execute("delete from inbox where update_id = ?", [update_id])
+
+    def prune(self, days: float) -> int:
+        """Forget the ids of updates handled more than `days` ago (and any inbox row of one: handled
+        rows are deleted with the step, this only tidies up); returns how many ids were forgotten."""
+        cutoff = _days_before(self.db.clock(), days)
+        with self.db.transaction():
+            gone = self.db.execute("delete from processed_updates where at < ?", [cutoff]).rowcount
+            self.db.execute("delete from inbox where update_id in (select update_id from processed_updates)")
+        return gone
 
     def unparseable(self) -> list[tuple[int, str, str, str]]:
         return self.db.execute(

@@ -7,7 +7,8 @@ import logging
 from collections.abc import Iterable
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, TypeHandler
+from telegram.constants import ParseMode
+from telegram.ext import Application, Defaults, TypeHandler
 
 from ..app.services import Services
 from ..config import Settings
@@ -18,7 +19,7 @@ from .facilitators import FacilitatorHandlers
 from .feedback import FeedbackHandlers
 from .groups import GroupHandlers
 from .inbox import InboxGate, InboxRequest
-from .pacing import ElenchusApplication, PerChatOrder, RetryingRateLimiter
+from .pacing import ElenchusApplication, ElenchusBuilder, PerChatOrder, RetryingRateLimiter
 from .participant import ParticipantHandlers
 from .plumbing import Shell
 from .reminders import ReminderHandlers
@@ -59,8 +60,9 @@ def setup_logging(settings: Settings) -> None:
 def build_application(settings: Settings, services: Services, prompts: Prompts) -> Application:
     assert settings.token, "a bot token is needed"
     builder = (
-        ApplicationBuilder()
+        ElenchusBuilder()
         .token(settings.token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML))  # every text the bot sends is HTML (render.py)
         .rate_limiter(
             RetryingRateLimiter(
                 overall_max_rate=settings.rate[0],
@@ -138,12 +140,16 @@ RETENTION_INTERVAL = 6 * 3600
 
 async def _retention(context) -> None:
     """Keep the promise of the consent text: forget participants inactive beyond the retention
-    period (a JobQueue job, at start and every RETENTION_INTERVAL)."""
+    period; and forget the ids of updates handled long enough ago that Telegram cannot redeliver
+    them (a JobQueue job, at start and every RETENTION_INTERVAL)."""
     shell: Shell = context.application.bot_data["shell"]
     try:
         removed = shell.services.rights.purge_inactive(shell.settings.retention_days)
         if removed:
             log.info("event=retention_purge participants=%d", removed)
+        pruned = shell.services.inbox.prune()
+        if pruned:
+            log.info("event=handled_updates_pruned updates=%d", pruned)
     except Exception as exc:  # a failed purge must not stop the bot; it runs again later
         log.error("event=retention_failed error=%s", type(exc).__name__)
 

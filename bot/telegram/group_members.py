@@ -72,7 +72,7 @@ class MemberHandlers:
             return
         if result.needs_consent:
             if self.sessions.consent_notice_due(session, who.participant):
-                link = f"https://t.me/{context.bot.username}?start=consent"
+                link = deep_link(context.bot.username, "consent")  # participant.CONSENT_PAYLOAD
                 notice = group_render.consent_notice(who.name, who.participant, link, message.message_id, t)
                 self.sessions.queue(session, [to_payload(notice, session.id)])
                 self.shell.kick(context.bot, session.chat)

@@ -6,8 +6,11 @@ buttons, whether it asks for a reply, and what the group shell records once it i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO, Union
+
+from ..content.limits import MAX_MESSAGE
 
 
 @dataclass(frozen=True)
@@ -114,3 +117,48 @@ def from_payload(payload: dict) -> Text | Poll:
         reply_to=payload.get("reply_to"),
         record=meta,
     )
+
+
+MAX_ENTITIES = 100
+"""Formatting entities Telegram keeps in one message; a merged message stays below it."""
+_JOINER = "\n\n"
+
+
+def joinable(message: Outgoing) -> bool:
+    """A text that may go out as the start of a longer one: nothing is tied to it (no buttons, no
+    reply request, no reply, nothing the group shell records), so nobody can tell it was merged."""
+    return (
+        isinstance(message, Text)
+        and not message.keyboard
+        and message.force_reply is None
+        and message.reply_to is None
+        and message.record is None
+    )
+
+
+def merge(messages: Sequence[Outgoing], length: Callable[[str], int]) -> list[tuple[Outgoing, int]]:
+    """Consecutive texts as one message where Telegram allows it (`length`: the text's visible
+    length in UTF-16 units, at most 4,096; fewer than MAX_ENTITIES tags), so one turn costs one
+    call. Buttons stay on the last text, as they were. Returns each message to send with how many
+    of the given ones it stands for, in order."""
+    out: list[tuple[Outgoing, int]] = []
+    for message in messages:
+        if out and _can_join(out[-1][0], message, length):
+            first, count = out[-1]
+            assert isinstance(first, Text) and isinstance(message, Text)
+            out[-1] = (replace(message, text=first.text + _JOINER + message.text), count + 1)
+        else:
+            out.append((message, 1))
+    return out
+
+
+def _can_join(first: Outgoing, then: Outgoing, length: Callable[[str], int]) -> bool:
+    if not (joinable(first) and isinstance(then, Text) and then.record is None and then.reply_to is None):
+        return False
+    assert isinstance(first, Text)
+    fits = length(first.text) + len(_JOINER) + length(then.text) <= MAX_MESSAGE
+    return fits and _tags(first.text) + _tags(then.text) < MAX_ENTITIES
+
+
+def _tags(text_html: str) -> int:
+    return text_html.count("<") - text_html.count("</")

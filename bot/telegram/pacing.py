@@ -17,7 +17,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, ExtBot
 
 log = logging.getLogger("elenchus.telegram")
 
@@ -102,6 +102,31 @@ class ElenchusApplication(Application):
         if isinstance(limiter, RetryingRateLimiter):
             limiter.stop_waiting()
         await super().stop()
+
+
+WITHOUT_PARSE_MODE = frozenset({"editMessageReplyMarkup", "sendPoll", "stopPoll"})
+"""Methods the bot uses that python-telegram-bot sends through its generic message path, which adds
+the default parse_mode although the Bot API lists none for them (Telegram ignores it)."""
+
+
+class HtmlBot(ExtBot):
+    """ExtBot with Defaults(parse_mode=HTML) that sends parse_mode only to methods that take one."""
+
+    __slots__ = ()
+
+    async def _do_post(self, endpoint: str, data: dict[str, Any], **kwargs: Any):  # type: ignore[override]
+        if endpoint in WITHOUT_PARSE_MODE:
+            data.pop("parse_mode", None)
+        return await super()._do_post(endpoint, data, **kwargs)
+
+
+class ElenchusBuilder(ApplicationBuilder):
+    """ApplicationBuilder that builds an HtmlBot (same settings, same slots)."""
+
+    def _build_ext_bot(self) -> ExtBot:
+        bot = super()._build_ext_bot()
+        bot.__class__ = HtmlBot
+        return bot
 
 
 def _chat_of(data: dict[str, Any]) -> object:

@@ -26,7 +26,7 @@ from .feedback import FeedbackHandlers
 from .messages import Document, Text, buttons, to_payload
 from .plumbing import FAILED, Shell, Who
 from .reminders import ReminderHandlers
-from .render import MAX_TEXT, esc, render, visible_length
+from .render import esc, render
 
 log = logging.getLogger("elenchus.telegram")
 
@@ -309,32 +309,31 @@ class ParticipantHandlers:
             return
         await self.shell.answer(query)
         label = _label_of(query.message, query.data) or str(press.value)
-        await self.mark_used(query.message, self.shell.t(who, "chat.chosen", label=label))
+        await self.mark_used(who, query.message, self.shell.t(who, "chat.chosen", label=label))
         await self.turn_out(context, who, turn)
 
-    async def mark_used(self, message: Message | None, note: str) -> None:
-        """Take the buttons off a message and say what was chosen, so the chat stays readable."""
-        if message is None or not message.text:
-            return
-        bot, sender = message.get_bot(), self.shell.sender
-        used = Text(f"{message.text_html}\n\n<i>{esc(note)}</i>")
-        fits = visible_length(used.text) <= MAX_TEXT  # with the note, a long message may be too long to edit
-        if not (fits and await sender.edit(bot, message.chat_id, message.message_id, used)):
-            await sender.strip_buttons(bot, message.chat_id, message.message_id)
+    async def mark_used(self, who: Who, message: Message | None, note: str, strip: bool = False) -> None:
+        """Say what was chosen at the top of the next message (no edit, no message of its own). The
+        buttons stay on a dialogue step's message: a later press there gets the stale notice and takes
+        them off then. `strip`: take them off now (consent, erasure: decisions a stray press must not
+        repeat), which costs one call."""
+        self.shell.note(who, note)
+        if strip and message is not None and message.reply_markup is not None:
+            await self.shell.sender.strip_buttons(message.get_bot(), message.chat_id, message.message_id)
 
     async def action(self, context, who: Who, message: Message | None, action: str) -> None:
         chosen = partial(self.shell.t, who, "chat.chosen")
         if action in ("consent-yes", "consent-no"):
             label = _label_of(message, f"a:{action}")
             if label:
-                await self.mark_used(message, chosen(label=label))
+                await self.mark_used(who, message, chosen(label=label), strip=True)
             await self.decide_consent(context, who, action == "consent-yes")
         elif action in ("forget-yes", "forget-no"):
-            await self.mark_used(message, chosen(label=_label_of(message, f"a:{action}") or ""))
+            await self.mark_used(who, message, chosen(label=_label_of(message, f"a:{action}") or ""), strip=True)
             await self.do_forget(context, who, action == "forget-yes")
         elif action.startswith("lang-") and action[5:] in LANGUAGES:
             self.shell.stored(self.services.participants.set_locale, who.participant, action[5:])
-            await self.mark_used(message, LANGUAGES[action[5:]])
+            await self.mark_used(who, message, LANGUAGES[action[5:]])
             who = Who(who.participant, who.chat, action[5:], who.name, who.asked, who.consents)
             await self.say(context, who, "chat.language_set")
 

@@ -1,5 +1,13 @@
 """What every Telegram handler shares: who is writing, their language, sending through the one
-adapter, refusing duplicates and floods, and turning a refused database write into a notice."""
+adapter, refusing duplicates and floods, and turning a refused database write into a notice.
+
+Replies in a private chat cost as few Bot API calls as they can (Telegram allows a bot about 30
+messages a second in all): what a handler says in the chat of the update it handles is held until
+the update is done, the next outbox flush or a document, and goes out merged with what follows
+(messages.merge); a choice's note is folded into the next message the same way. The typing
+indicator is sent only when an update has shown nothing after TYPING_AFTER seconds; held texts
+are sent then instead, so a progress message never waits long.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,8 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +32,8 @@ from ..config import Settings
 from ..content.prompts import Prompts
 from .flood import FloodGuard
 from .inbox import is_bare
-from .messages import Keyboard, Outgoing, Text, from_payload
+from .messages import Keyboard, Outgoing, Text, from_payload, merge
+from .render import esc, visible_length
 from .sender import Sender, quietly
 
 log = logging.getLogger("elenchus.telegram")
@@ -33,6 +43,12 @@ REOPEN_AFTER = 3
 """Refused writes in a row after which the database connection is opened anew."""
 FAILED = object()
 """What `stored` returns when the database refused a write."""
+TYPING_AFTER = 1.0
+"""Seconds an update may go without a visible reply before held texts go out, or the typing
+indicator when there are none (a document being built, a slow export)."""
+
+_handling: ContextVar[str | None] = ContextVar("handling", default=None)
+"""The private chat of the update this task handles (python-telegram-bot runs one task per update)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,11 @@ class Shell:
         """Ends a group session whose last stretch was posted (set by the group handlers)."""
         self.on_duplicate: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]] | None = None
         """Shows the current step again when an update that was handled arrives again."""
+        self._held: dict[str, list[Outgoing]] = {}
+        """Private chat -> texts said while its update is handled, not sent yet (merged with what follows)."""
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._releasing: dict[str, asyncio.Task] = {}
+        """A timer's release of held texts, in flight: what is sent next in that chat waits for it."""
 
     # ---- who ------------------------------------------------------------------------------
 
@@ -94,15 +115,71 @@ class Shell:
 
     # ---- sending --------------------------------------------------------------------------
 
-    async def send(self, bot: Bot, who: Who, messages: list[Outgoing]) -> list:
-        return await self.sender.send_all(bot, who.chat, messages, typing=True)
+    async def send(self, bot: Bot, who: Who, messages: Sequence[Outgoing]) -> None:
+        """Messages for a participant: held (merged with what follows) in the chat of the update being
+        handled, at once anywhere else; a document sends what is held before it."""
+        chat = str(who.chat)
+        if chat != _handling.get():
+            await self.sender.send_all(bot, chat, [m for m, _ in merge(messages, visible_length)])
+            return
+        self._held.setdefault(chat, []).extend(messages)
+        if any(not isinstance(m, Text) for m in messages):
+            await self.release(bot, chat)
 
     async def say(self, bot: Bot, who: Who, key: str, keyboard: Keyboard = (), **values: object) -> None:
         await self.send(bot, who, [Text(self.t(who, key, **values), keyboard)])
 
+    def note(self, who: Who, note: str) -> None:
+        """A short note (plain text, shown in italics) at the top of the next message, e.g. what a
+        pressed button chose: no edit of the old message, no message of its own."""
+        if str(who.chat) == _handling.get():
+            self._held.setdefault(str(who.chat), []).append(Text(f"<i>{esc(note)}</i>"))
+
+    def handling(self, bot: Bot, chat: int) -> None:
+        """An update of this private chat is being handled: hold its texts, and start the clock after
+        which it gets the held texts or the typing indicator."""
+        key = str(chat)
+        _handling.set(key)
+        self._stop_timer(key)
+        self._timers[key] = asyncio.get_running_loop().call_later(TYPING_AFTER, self._slow, bot, key)
+
+    def _slow(self, bot: Bot, chat: str) -> None:
+        self._timers.pop(chat, None)
+        if chat in self._releasing:
+            return
+        held = self._held.pop(chat, [])
+        call = self._send_merged(bot, chat, held) if held else self.sender.typing(bot, chat)
+        task = asyncio.get_running_loop().create_task(call)
+        self._releasing[chat] = task
+        task.add_done_callback(lambda _t: self._releasing.pop(chat, None))
+
+    def _stop_timer(self, chat: str) -> None:
+        timer = self._timers.pop(chat, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _settled(self, chat: str) -> None:
+        """Wait for a release the timer started, so messages keep their order."""
+        self._stop_timer(chat)
+        task = self._releasing.get(chat)
+        if task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
+
+    async def release(self, bot: Bot, chat: str) -> None:
+        """Send what is held for a chat, merged (the update is done, or a document follows)."""
+        await self._settled(chat)
+        held = self._held.pop(chat, [])
+        if held:
+            await self._send_merged(bot, chat, held)
+
+    async def _send_merged(self, bot: Bot, chat: str, messages: list[Outgoing]) -> None:
+        await self.sender.send_all(bot, chat, [m for m, _ in merge(messages, visible_length)])
+
     async def flush(self, bot: Bot, chat: str | None = None) -> int:
         """Send what the outbox holds (for one chat, or all), oldest first: replies committed with
         their step. Each is deleted once sent, so a crash in between sends it again after the restart.
+        In a private chat, consecutive texts go out as one message, after what is held for it.
 
         One flush per chat at a time: a participant's own step and a notice from another chat (a
         facilitator's comment) may flush the same chat at once, and must not send an item twice."""
@@ -110,6 +187,8 @@ class Shell:
         self._flushing[chat] = (lock, users + 1)
         try:
             async with lock:
+                if chat is not None and not chat.startswith("-"):
+                    return await self._flush_private(bot, chat)
                 return await self._flush(bot, chat)
         finally:
             lock, users = self._flushing[chat]
@@ -122,17 +201,46 @@ class Shell:
         sent = 0
         for item in self.services.outbox.pending(chat):
             if item.id not in self._delivered:
-                await self._deliver(bot, item, typing=sent == 0)
+                await self._deliver(bot, item)
                 sent += 1
-            try:
-                self.services.outbox.sent(item.id)
-                self._delivered.discard(item.id)
-            except sqlite3.Error as exc:  # sent, but not yet struck off: remember it, never send it twice
-                self._delivered.add(item.id)
-                log.warning("event=outbox_mark_failed error=%s", type(exc).__name__)
+            self._strike([item.id])
         return sent
 
-    async def _deliver(self, bot: Bot, item: Pending, typing: bool) -> None:
+    async def _flush_private(self, bot: Bot, chat: str) -> int:
+        await self._settled(chat)
+        items = self.services.outbox.pending(chat)
+        done = [i.id for i in items if i.id in self._delivered]
+        if done:
+            self._strike(done)
+        items = [i for i in items if i.id not in self._delivered]
+        if any("finish" in i.payload or "record" in i.payload for i in items):  # a group's kind of item
+            return await self._flush_items(bot, items)
+        lead = self._held.pop(chat, [])
+        ids: list[int | None] = [None] * len(lead) + [i.id for i in items]
+        at = 0
+        for message, count in merge([*lead, *(from_payload(i.payload) for i in items)], visible_length):
+            await self.sender.send_all(bot, chat, [message])  # a refusal (blocked) strikes it off too
+            self._strike([i for i in ids[at : at + count] if i is not None])
+            at += count
+        return len(items)
+
+    async def _flush_items(self, bot: Bot, items: list[Pending]) -> int:
+        for item in items:
+            await self._deliver(bot, item)
+            self._strike([item.id])
+        return len(items)
+
+    def _strike(self, ids: list[int]) -> None:
+        """Delete sent outbox items, in one transaction; if the database refuses, remember them, so
+        they are never sent twice."""
+        try:
+            self.services.outbox.sent(*ids)
+            self._delivered.difference_update(ids)
+        except sqlite3.Error as exc:
+            self._delivered.update(ids)
+            log.warning("event=outbox_mark_failed error=%s", type(exc).__name__)
+
+    async def _deliver(self, bot: Bot, item: Pending) -> None:
         if "finish" in item.payload:
             if self.on_finish is not None:
                 await self.on_finish(bot, item.payload["finish"])
@@ -144,7 +252,7 @@ class Shell:
         self._unrecorded += bool(record)
         self._recorded.clear()
         try:
-            sent = await self.sender.send_all(bot, item.chat, [message], item.thread, typing=typing and not record)
+            sent = await self.sender.send_all(bot, item.chat, [message], item.thread)
             if sent and record and self.on_sent is not None:
                 self.on_sent(item.chat, record, sent[0][1])
         finally:
@@ -232,12 +340,15 @@ class Shell:
         with what is still owed (the outbox) or the current step, never silently dropped."""
         if is_bare(update):
             raise ApplicationHandlerStop
+        chat = update.effective_chat
+        if chat is not None and chat.type == ChatType.PRIVATE:
+            self.handling(context.bot, chat.id)
         if self.services.inbox.seen(update.update_id):
             log.info("event=duplicate update=%d", update.update_id)
-            chat = update.effective_chat
             owed = await self.flush(context.bot, str(chat.id)) if chat is not None else 0
             if not owed and self.on_duplicate is not None:
                 await self.on_duplicate(update, context)
+            await self.replied(context.bot)
             raise ApplicationHandlerStop
         user = update.effective_user
         if user is None:
@@ -248,9 +359,18 @@ class Shell:
         if verdict == "notice" and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
             log.info("event=flood user_bucket_full=1")
             await self.say(context.bot, self.who(update), "chat.slow_down")
+        await self.replied(context.bot)
         raise ApplicationHandlerStop
 
+    async def replied(self, bot: Bot) -> None:
+        """The update is handled: send what is held for its chat."""
+        chat = _handling.get()
+        if chat is not None:
+            _handling.set(None)
+            await self.release(bot, chat)
+
     async def mark_done(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.replied(context.bot)
         try:
             self.services.inbox.done(update.update_id)
         except sqlite3.Error as exc:  # bookkeeping only; the step itself was stored or refused already
@@ -259,6 +379,7 @@ class Shell:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log without texts; when the database refused a write, tell the person so they can retry."""
         update_id = update.update_id if isinstance(update, Update) else None
+        await self.replied(context.bot)
         if isinstance(context.error, sqlite3.Error) and isinstance(update, Update) and update.effective_chat:
             language = update.effective_user.language_code if update.effective_user else None
             text = self.prompts.t("chat.save_failed", self.prompts.locale_for(language))

@@ -1,6 +1,6 @@
 """The one adapter that turns rendered messages (messages.py) into Bot API calls.
 
-It knows Telegram's ways: HTML parse mode, ForceReply and inline keyboards, forum topics, a group
+It knows Telegram's ways: HTML parse mode (the application's default, see app.py), ForceReply and inline keyboards, forum topics, a group
 that became a supergroup (ChatMigrated: the chat's records follow it and the message is sent
 again), a chat that refuses the bot (Forbidden: reported, nothing more sent there).
 """
@@ -12,16 +12,12 @@ from collections.abc import Callable, Sequence
 
 from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram import Message as Sent
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ChatAction
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from .messages import Document, Keyboard, Outgoing, Photo, Poll, Text
-from .render import visible_length
 
 log = logging.getLogger("elenchus.telegram")
-
-LONG_TEXT = 280
-"""A batch with a text this long gets a typing indicator first."""
 
 
 class Sender:
@@ -41,13 +37,9 @@ class Sender:
         chat: int | str,
         messages: Sequence[Outgoing],
         thread: int | None = None,
-        *,
-        typing: bool = False,
     ) -> list[tuple[Outgoing, Sent]]:
         """Send in order; stop at a chat that refuses the bot. Returns what was sent, with Telegram's
-        message. `typing`: show the typing indicator first when a long text is among them."""
-        if typing and any(isinstance(m, Text) and visible_length(m.text) > LONG_TEXT for m in messages):
-            await quietly(bot.send_chat_action(int(chat), ChatAction.TYPING))
+        message."""
         sent = []
         for message in messages:
             result = await self.send(bot, chat, message, thread)
@@ -76,7 +68,6 @@ class Sender:
             return await bot.send_message(
                 chat,
                 message.text,
-                parse_mode=ParseMode.HTML,
                 reply_markup=_markup(message),
                 message_thread_id=thread,
                 reply_parameters=ReplyParameters(message.reply_to, allow_sending_without_reply=True)
@@ -92,6 +83,7 @@ class Sender:
                 chat,
                 InputFile(message.data, filename=message.filename),
                 caption=message.caption or None,
+                parse_mode=None,  # a caption is plain text (not HTML like the application's default)
                 message_thread_id=thread,
             )
         assert isinstance(message, Document)
@@ -106,7 +98,6 @@ class Sender:
                 message.text,
                 chat_id=int(chat),
                 message_id=message_id,
-                parse_mode=ParseMode.HTML,
                 reply_markup=_keyboard(message.keyboard),
             )
         except BadRequest:
@@ -115,6 +106,10 @@ class Sender:
             log.info("event=edit_failed error=%s", type(exc).__name__)
             return False
         return True
+
+    async def typing(self, bot: Bot, chat: int | str) -> None:
+        """The typing indicator: only for a reply that is slow to come (see Shell.typing_after)."""
+        await quietly(bot.send_chat_action(int(chat), ChatAction.TYPING))
 
     async def strip_buttons(self, bot: Bot, chat: int | str, message_id: int) -> None:
         await quietly(bot.edit_message_reply_markup(int(chat), message_id, reply_markup=None))

@@ -74,7 +74,8 @@ async def test_long_emoji_answers_reach_a_recap_telegram_accepts(fake, tmp_path)
         fake.assert_no_violations()
         texts = alice.bot_texts()
         start = next(i for i, text in enumerate(texts) if "Your recap" in text)
-        recap = texts[start : next(i for i, text in enumerate(texts) if "What next?" in text)]
+        end = next(i for i, text in enumerate(texts) if "What next?" in text)
+        recap = texts[start : end + 1]  # "What next?" is merged into the recap's last message
         assert all(units(text) <= 4096 for text in recap)
         shown = re.sub(r"\s", "", "".join(recap))
         position = 0

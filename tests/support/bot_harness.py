@@ -91,6 +91,9 @@ class Participant:
         self.chat = user.id
         self.seen = 0
         """The newest bot message this participant has read; expect() looks past it."""
+        self.read_to = 0
+        """How far into that message's text they have read: the bot merges one turn's texts into one
+        message, so what used to be the next message may be further down the same one."""
 
     async def command(self, command: str, payload: str | None = None) -> dict:
         return self.fake.send_command(self.user, command, payload=payload)
@@ -99,9 +102,18 @@ class Participant:
         return self.fake.send_text(self.user, text)
 
     async def expect(self, contains: str, timeout: float = 10.0):
-        """The next bot message (after those already read) that contains the text."""
+        """The next bot message that contains the text: further down the message read last, or after it."""
+        last = next((m for m in self.fake.messages(self.chat) if m.message_id == self.seen), None)
+        if last is not None and contains in (last.text or "")[self.read_to :]:
+            self.read_to = (last.text or "").index(contains, self.read_to) + len(contains)
+            return last
         message = await self.fake.wait_for_message_async(self.chat, contains, timeout=timeout, after=self.seen)
-        self.seen = max(self.seen, message.message_id)
+        if message.message_id > self.seen:
+            text = message.text or ""
+            self.seen, self.read_to = (
+                message.message_id,
+                (text.find(contains) + len(contains)) if contains in text else 0,
+            )
         return message
 
     async def press(self, label: str, timeout: float = 10.0) -> dict:

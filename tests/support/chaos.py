@@ -34,6 +34,13 @@ REPLY_WAIT = 60.0
 """How long a walker waits for its next step: the bot may be dead and restarting meanwhile."""
 
 
+def step_of(text: str) -> str:
+    """Which step a message shows: its last "Step n of m" (a message may begin with the note of the
+    choice before it, or with the last step's feedback, so its whole text is not the step's)."""
+    found = re.findall(r"Step \d+ of \d+", text)
+    return found[-1] if found else text
+
+
 @dataclass
 class Walker:
     """One participant who answers whatever step the bot shows, once, and waits for the next."""
@@ -49,8 +56,8 @@ class Walker:
         self.user = self.fake.user(self.name)
         self.seen = 0
         self.answered: set[str] = set()
-        """Steps already answered, by their text: the same step shown again (a redelivery after a
-        restart) is not answered twice, as a person would not."""
+        """Steps already answered (step_of): the same step shown again (a redelivery after a restart)
+        is not answered twice, as a person would not."""
         self.wrote = asyncio.Event()
 
     def latest(self):
@@ -58,7 +65,7 @@ class Walker:
             if message.message_id <= self.seen:
                 return None
             text = message.text or ""
-            if PROMPT.search(text) and (RECAP in text or text not in self.answered):
+            if PROMPT.search(text) and (RECAP in text or step_of(text) not in self.answered):
                 return message
         return None
 
@@ -134,7 +141,7 @@ async def _play(walker: Walker, deadline: float) -> None:
         if RECAP in text:
             walker.done = True
             return
-        walker.answered.add(text)
+        walker.answered.add(step_of(text))
         if prompt.button_labels:
             walker.fake.press(walker.user, prompt.message_id, prompt.button_labels[1])
         else:
