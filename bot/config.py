@@ -52,6 +52,12 @@ class Settings:
     """Telegram user ids of administrators (ELENCHUS_ADMINS, comma-separated)."""
     xapi_base: str = "https://elenchus.invalid/xapi"
     """IRI prefix of the activities in xAPI exports (ELENCHUS_XAPI_BASE): set it to your institution's."""
+    xapi_homepage: str | None = None
+    """Home page of the actors' accounts in xAPI (ELENCHUS_XAPI_HOMEPAGE); ELENCHUS_XAPI_BASE when unset."""
+    lrs_user: str | None = None
+    """Basic-auth user for `elenchus export --lrs` (ELENCHUS_LRS_USER)."""
+    lrs_password: str | None = field(default=None, repr=False)
+    """Basic-auth password for `elenchus export --lrs` (ELENCHUS_LRS_PASSWORD); never printed."""
     bot_username: str | None = None
     """For invitation links made by the CLI (ELENCHUS_BOT_USERNAME); the bot knows its own."""
 
@@ -79,6 +85,9 @@ class Settings:
             admins=frozenset(a.strip() for a in (env.get("ELENCHUS_ADMINS") or "").split(",") if a.strip()),
             bot_username=(env.get("ELENCHUS_BOT_USERNAME") or "").lstrip("@") or None,
             xapi_base=(env.get("ELENCHUS_XAPI_BASE") or "https://elenchus.invalid/xapi").rstrip("/"),
+            xapi_homepage=(env.get("ELENCHUS_XAPI_HOMEPAGE") or "").rstrip("/") or None,
+            lrs_user=env.get("ELENCHUS_LRS_USER") or None,
+            lrs_password=env.get("ELENCHUS_LRS_PASSWORD") or None,
         )
 
 

@@ -14,17 +14,17 @@ from typing import Any, BinaryIO
 
 from ..clock import utc_now
 from ..engine import Course
-from ..engine.step import localize
 from ..exports import bundle, csv_export, json_export, xapi
+from ..exports.lrs import Client
 from ..exports.records import PortfolioEntry, ReflectionRecord, participant_label
 from ..reports import chart
 from ..reports import overview as report
 from ..storage import Storage
 from ..storage.rows import Cohort, Reflection
+from . import lrs
 from .records import portfolio_entries, reflection_record, run_record
 
 FORMATS = {"csv": ".csv", "json": ".json", "xapi": ".xapi.json", "zip": ".zip"}
-XAPI_HOMEPAGE = "https://t.me"
 DEFAULT_XAPI_BASE = "https://elenchus.invalid/xapi"
 
 
@@ -62,6 +62,7 @@ def export(
     locale: str = "en",
     generated: str | None = None,
     xapi_base: str = DEFAULT_XAPI_BASE,
+    xapi_homepage: str | None = None,
 ) -> int:
     """Write the scope's reflections in a format to a binary stream; returns how many records."""
     generated = generated or utc_now()
@@ -75,11 +76,8 @@ def export(
         elif fmt == "json":
             count = json_export.write_json(rows, text, scope=_scope_dict(storage, scope), generated=generated)
         elif fmt == "xapi":
-            runs = (run_record(r) for r in storage.exports.runs(scope.cohort_ids, **scope.filters()))
-            titles = {d.id: localize(d.title, locale) for d in course.dialogues}
-            count = xapi.write_xapi(
-                rows, runs, text, activity_base=xapi_base, homepage=XAPI_HOMEPAGE, language=locale, titles=titles
-            )
+            options = lrs.XapiSettings(xapi_base, xapi_homepage)
+            count = xapi.write_xapi(lrs.statements(storage, course, scope, options), text)
         else:
             raise ValueError(f"unknown format {fmt!r}")
         text.flush()
@@ -149,6 +147,12 @@ class Exports:
 
     def export(self, scope: Scope, fmt: str, out: BinaryIO, **options: Any) -> int:
         return export(self.storage, self.course, scope, fmt, out, **options)
+
+    def send_xapi(self, scope: Scope, options: lrs.XapiSettings, client: Client, *, actor: str) -> lrs.Delivery:
+        """Send the scope's xAPI statements to an LRS (bot/app/lrs.py), audited."""
+        return lrs.send(
+            self.storage, self.course, scope, options, client, actor=actor, audit_scope=_scope_dict(self.storage, scope)
+        )
 
     def cohort_report(self, cohort: Cohort, *, actor: str, locale: str = "en") -> Report:
         return cohort_report(self.storage, self.course, cohort, actor=actor, locale=locale)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from ..engine import Course, Dialogue
 from ..engine.step import localize
-from ..exports.records import Answer, PortfolioEntry, ReflectionRecord, RunRecord, participant_label
-from ..storage.rows import AnswerRow, Reflection, Run, RunRow, Stance
+from ..exports.records import Answer, PortfolioEntry, ReflectionRecord, RunRecord, StanceRecord, participant_label
+from ..storage.rows import AnswerRow, Reflection, Run, RunRow, Stance, StanceRow
 
 
 def portfolio_entries(
@@ -73,6 +75,7 @@ def reflection_record(row: AnswerRow, course: Course, locale: str = "en") -> Ref
         stance_after=row.stance_after,
         created=row.created,
         edited=row.edited,
+        locale=row.locale,
     )
 
 
@@ -89,4 +92,9 @@ def run_record(row: RunRow) -> RunRecord:
         finished=row.finished,
         stance_before=row.stance_before,
         stance_after=row.stance_after,
+        locale=row.locale,
     )
+
+
+def stance_record(row: StanceRow) -> StanceRecord:
+    return StanceRecord(**{f.name: getattr(row, f.name) for f in fields(StanceRecord)})

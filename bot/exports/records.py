@@ -62,6 +62,8 @@ class ReflectionRecord:
     stance_after: int | None
     created: str
     edited: str | None
+    locale: str | None = None
+    """The language the run was played in, so the question "as shown" is in it; None if unknown."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,28 @@ class RunRecord:
     finished: str | None
     stance_before: int | None
     stance_after: int | None
+    locale: str | None = None
+    """The language the run was played in; None if unknown."""
+
+
+@dataclass(frozen=True)
+class StanceRecord:
+    """One rating of a dialogue's claim (1 to 5), before or after the dialogue."""
+
+    stance_id: int
+    run_id: int
+    participant_id: int
+    cohort_id: int | None
+    cohort: str | None
+    dialogue_id: str
+    dialogue_version: int | None
+    phase: str
+    """before or after."""
+    claim: str | None
+    """The claim as shown to the participant."""
+    value: int
+    created: str
+    locale: str | None = None
 
 
 def participant_label(participant_id: int, name: str | None) -> str:

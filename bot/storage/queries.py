@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .database import Database
-from .rows import AnswerRow, RunRow
+from .rows import AnswerRow, InstallationRow, RunRow, StanceRow
 
 
 def _stance_columns(run_id: str) -> str:
@@ -38,7 +38,8 @@ class ExportQueries:
             f"""select r.id as reflection_id, r.run_id, r.participant_id, p.name as participant_name,
                        r.cohort_id, c.name as cohort, r.dialogue_id, r.dialogue_version, r.node_id, r.question,
                        r.answer, r.move, r.probe, r.created, r.edited, r.group_session_id as group_session,
-                       {_stance_columns("r.run_id")}
+                       {_stance_columns("r.run_id")},
+                       (select json_extract(x.state, '$.locale') from runs x where x.id = r.run_id) as locale
                 from reflections r join participants p on p.id = r.participant_id
                 left join cohorts c on c.id = r.cohort_id
                 where {where} order by r.id""",
@@ -56,6 +57,34 @@ class ExportQueries:
         where, args = _scope_filter("u", cohort_ids, dialogue_id, participant_id, since, "started")
         yield from self._runs(where, args)
 
+    def stances(
+        self,
+        cohort_ids: Iterable[int],
+        *,
+        dialogue_id: str | None = None,
+        participant_id: int | None = None,
+        since: str | None = None,
+    ) -> Iterator[StanceRow]:
+        """Every rating given for these cohorts, oldest first, finished run or not."""
+        where, args = _scope_filter("s", cohort_ids, dialogue_id, participant_id, since, "created")
+        yield from self.db.iter_rows(
+            StanceRow,
+            f"""select s.id as stance_id, s.run_id, s.participant_id, s.cohort_id, c.name as cohort, s.dialogue_id,
+                       u.dialogue_version, s.phase, s.claim, s.value, s.created,
+                       json_extract(u.state, '$.locale') as locale
+                from stances s join runs u on u.id = s.run_id
+                left join cohorts c on c.id = s.cohort_id
+                where {where} order by s.id""",
+            args,
+        )
+
+    def installation(self) -> InstallationRow:
+        """This installation's id and pseudonym secret (schema.py makes them once)."""
+        row = self.db.one(InstallationRow, "select uuid, secret, created from installation where id = 1")
+        if row is None:
+            raise RuntimeError("the installation row is missing: the database was changed by hand")
+        return row
+
     def group_runs(self, session_id: int) -> Iterator[RunRow]:
         """The members' runs of one group session."""
         yield from self._runs("u.group_session_id = ?", [session_id])
@@ -65,7 +94,7 @@ class ExportQueries:
             RunRow,
             f"""select u.id as run_id, u.participant_id, p.name as participant_name, u.cohort_id,
                        c.name as cohort, u.dialogue_id, u.status, u.started, u.finished,
-                       {_stance_columns("u.id")}
+                       {_stance_columns("u.id")}, json_extract(u.state, '$.locale') as locale
                 from runs u join participants p on p.id = u.participant_id
                 left join cohorts c on c.id = u.cohort_id
                 where {where} order by u.id""",

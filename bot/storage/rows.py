@@ -8,7 +8,7 @@ or an export needs, by named functions (bot/exports/records.py).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -216,6 +216,8 @@ class AnswerRow:
     group_session: int | None
     stance_before: int | None
     stance_after: int | None
+    locale: str | None = None
+    """The language the run was played in (from its state), None for runs stored without one."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,35 @@ class RunRow:
     finished: str | None
     stance_before: int | None
     stance_after: int | None
+    locale: str | None = None
+    """The language the run was played in (from its state)."""
+
+
+@dataclass(frozen=True)
+class StanceRow:
+    """One rating with who gave it and in which run, for xAPI."""
+
+    stance_id: int
+    run_id: int
+    participant_id: int
+    cohort_id: int | None
+    cohort: str | None
+    dialogue_id: str
+    dialogue_version: int | None
+    phase: str
+    claim: str | None
+    value: int
+    created: str
+    locale: str | None
+
+
+@dataclass(frozen=True)
+class InstallationRow:
+    """This installation's identity (one row, made by the migration)."""
+
+    uuid: str
+    secret: str = field(repr=False)
+    created: str
 
 
 @dataclass(frozen=True)

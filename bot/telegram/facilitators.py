@@ -205,6 +205,7 @@ class FacilitatorHandlers:
                 t=partial(self.shell.t, who),
                 locale=who.locale,
                 xapi_base=self.shell.settings.xapi_base,
+                xapi_homepage=self.shell.settings.xapi_homepage,
             )
             out.seek(0)
 
