@@ -35,6 +35,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--lrs-password", help="basic-auth password for --lrs (better: ELENCHUS_LRS_PASSWORD, not seen by ps)"
     )
     export.add_argument("--batch-size", type=int, default=50, help="statements per request to the LRS (50)")
+    export.add_argument(
+        "--lrs-retries", type=int, default=3, help="retries of a request the LRS failed (5xx) or never answered (3)"
+    )
     report = sub.add_parser("report", help="a cohort's overview as Markdown, with the stance chart as PNG")
     report.add_argument("--cohort", required=True)
     report.add_argument("-o", "--output", type=Path, default=Path("."), help="folder for the two files")
@@ -143,15 +146,17 @@ def _send_to_lrs(args, settings: Settings, services: Services, scope) -> int:
         return _fail("--lrs sends xAPI statements: use it with --format xapi.")
     if args.output:
         return _fail("--lrs sends the statements to the LRS; leave out -o.")
-    if args.batch_size < 1:
-        return _fail("--batch-size must be at least 1.")
+    if args.batch_size < 1 or args.lrs_retries < 0:
+        return _fail("--batch-size must be at least 1, --lrs-retries at least 0.")
     try:
         endpoint = Endpoint.of(args.lrs, args.lrs_user or settings.lrs_user, args.lrs_password or settings.lrs_password)
     except LrsError as exc:
         return _fail(f"{exc}.")
     options = XapiSettings(settings.xapi_base, settings.xapi_homepage)
     try:
-        done = services.exports.send_xapi(scope, options, Client(endpoint, batch=args.batch_size), actor=_actor())
+        done = services.exports.send_xapi(
+            scope, options, Client(endpoint, batch=args.batch_size, retries=args.lrs_retries), actor=_actor()
+        )
     except ValueError as exc:
         return _fail(str(exc))
     sent = done.sent
