@@ -41,7 +41,8 @@ def statements(storage: Storage, course: Course, scope: Scope, options: XapiSett
         homepage=options.homepage or options.activity_base,
     )
     records = (
-        reflection_record(r, course, r.locale or "en") for r in storage.exports.answers(scope.cohort_ids, **filters)
+        reflection_record(r, course, r.locale or "en")
+        for r in storage.exports.answers(scope.cohort_ids, **filters, with_locale=True)
     )
     stances = (stance_record(s) for s in storage.exports.stances(scope.cohort_ids, **filters))
     runs = (run_record(r) for r in storage.exports.runs(scope.cohort_ids, **filters))

@@ -50,6 +50,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.parse import quote, urlsplit
 
+from ..engine.model import STANCE_MAX, STANCE_MIN
 from .records import ReflectionRecord, RunRecord, StanceRecord
 
 RESPONDED = {
@@ -68,8 +69,6 @@ INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 LESSON = "http://adlnet.gov/expapi/activities/lesson"
 COURSE = "http://adlnet.gov/expapi/activities/course"
 UNDETERMINED = "und"
-SCALE = (1, 5)
-"""The rating scale of stances."""
 LABELS = {
     "en": {"follow-up": "follow-up", "before": "rating before the dialogue", "after": "rating after the dialogue"},
     "de": {"follow-up": "Nachfrage", "before": "Einschätzung vor dem Dialog", "after": "Einschätzung nach dem Dialog"},
@@ -213,7 +212,7 @@ class _Builder:
 
     def rated(self, stance: StanceRecord) -> dict[str, Any]:
         lang = _key(stance.locale)
-        low, high = SCALE
+        low, high = STANCE_MIN, STANCE_MAX
         definition: dict[str, Any] = {
             "name": {lang: f"{self.title(stance.dialogue_id, stance.locale)}: {_label(stance.locale, stance.phase)}"},
             "type": INTERACTION,
