@@ -76,6 +76,8 @@ def reflection_record(row: AnswerRow, course: Course, locale: str = "en") -> Ref
         created=row.created,
         edited=row.edited,
         locale=row.locale,
+        run_started=row.run_started,
+        participant_since=row.participant_since,
     )
 
 
@@ -93,6 +95,7 @@ def run_record(row: RunRow) -> RunRecord:
         stance_before=row.stance_before,
         stance_after=row.stance_after,
         locale=row.locale,
+        participant_since=row.participant_since,
     )
 
 

@@ -64,6 +64,10 @@ class ReflectionRecord:
     edited: str | None
     locale: str | None = None
     """The language the run was played in, so the question "as shown" is in it; None if unknown."""
+    run_started: str | None = None
+    """When the run began (xAPI names the run by it and its id)."""
+    participant_since: str | None = None
+    """When the participant first came (xAPI's pseudonym is made from it and their number)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class RunRecord:
     stance_after: int | None
     locale: str | None = None
     """The language the run was played in; None if unknown."""
+    participant_since: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ class StanceRecord:
     value: int
     created: str
     locale: str | None = None
+    run_started: str | None = None
+    participant_since: str | None = None
 
 
 def participant_label(participant_id: int, name: str | None) -> str:

@@ -3,13 +3,15 @@
 Choices, and why:
 
 - Statement ids are UUIDs (version 5) derived from this installation's random id, the activity
-  base and the answer, rating or run. Exporting twice gives the same ids, so an LRS stores nothing
+  base and the answer, rating or run (its number and creation time: SQLite gives the number of the
+  newest row again once it is deleted, as /forget does). Exporting twice gives the same ids, so an LRS stores nothing
   twice; two installations never make the same id, so one LRS can take the exports of both (ids
   derived from the activity base alone collided there). Statements are immutable in xAPI, so an
   answer edited after an export gets a new id (its edit time is part of the name): the LRS then
   holds both versions rather than refusing the export as a conflict.
 - Actors are pseudonymous: an Agent identified only by an account on the home page the operator
-  configures, named by an HMAC of the installation's secret and the participant's number. The
+  configures, named by an HMAC of the installation's secret and the participant's number (with
+  the time they first came, as numbers of forgotten participants are given again). The
   name is stable for one installation (all of a participant's statements have one actor), differs
   between installations, and cannot be turned back into the number without the secret. No names,
   numbers or e-mail addresses leave in this format.
@@ -109,9 +111,13 @@ def timestamp(value: str) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def pseudonym(secret: str, participant_id: int) -> str:
-    """The account name of a participant: stable for one installation, meaningless without its secret."""
-    return hmac.new(secret.encode(), f"participant/{participant_id}".encode(), hashlib.sha256).hexdigest()[:32]
+def pseudonym(secret: str, participant_id: int, since: str | None = None) -> str:
+    """The account name of a participant: stable for one installation, meaningless without its secret.
+
+    `since` (when they first came) goes with the number, since SQLite gives the newest
+    participant's number again once they are forgotten: the newcomer is someone else."""
+    name = f"participant/{participant_id}/{since}" if since else f"participant/{participant_id}"
+    return hmac.new(secret.encode(), name.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class _Builder:
@@ -130,8 +136,8 @@ class _Builder:
     def extension(self, name: str) -> str:
         return f"{self.base}/extensions/{name}"
 
-    def actor(self, participant_id: int) -> dict[str, Any]:
-        name = pseudonym(self.site.secret, participant_id)
+    def actor(self, participant_id: int, since: str | None) -> dict[str, Any]:
+        name = pseudonym(self.site.secret, participant_id, since)
         return {"objectType": "Agent", "account": {"homePage": self.homepage, "name": name}}
 
     def title(self, dialogue_id: str, locale: str | None, fallback: str | None = None) -> str:
@@ -158,10 +164,15 @@ class _Builder:
             definition["name"] = {UNDETERMINED: name}  # a name the operator chose, in no particular language
         return {"objectType": "Activity", "id": f"{self.base}/cohorts/{_segment(cohort_id)}", "definition": definition}
 
+    def run(self, run_id: int, started: str | None) -> str:
+        """The name of a run in ids: SQLite gives a deleted row's id again (after /forget of the
+        newest participant), so the start time goes with it."""
+        return f"run/{run_id}/{started}" if started else f"run/{run_id}"
+
     def context(
-        self, run_id: int, locale: str | None, parent: dict | None, cohort: dict | None, extensions: dict | None = None
+        self, run: str, locale: str | None, parent: dict | None, cohort: dict | None, extensions: dict | None = None
     ) -> dict[str, Any]:
-        context: dict[str, Any] = {"registration": self.uuid(f"run/{run_id}"), "platform": self.site.platform}
+        context: dict[str, Any] = {"registration": self.uuid(run), "platform": self.site.platform}
         if locale:
             context["language"] = locale
         activities = {kind: [a] for kind, a in (("parent", parent), ("grouping", cohort)) if a}
@@ -178,7 +189,7 @@ class _Builder:
         if record.probe:
             name += f" ({_label(record.locale, 'follow-up')})"
         context = self.context(
-            record.run_id,
+            self.run(record.run_id, record.run_started),
             record.locale,
             self.dialogue(record.dialogue_id, record.locale, record.dialogue_title),
             self.cohort(record.cohort_id, record.cohort),
@@ -192,8 +203,8 @@ class _Builder:
             context["contextActivities"]["other"] = [{"objectType": "Activity", "id": question}]
         edited = f"/edited/{record.edited}" if record.edited else ""
         return {
-            "id": self.uuid(f"reflection/{record.reflection_id}{edited}"),
-            "actor": self.actor(record.participant_id),
+            "id": self.uuid(f"reflection/{record.reflection_id}/{record.created}{edited}"),
+            "actor": self.actor(record.participant_id, record.participant_since),
             "verb": RESPONDED,
             "object": {
                 "objectType": "Activity",
@@ -224,8 +235,8 @@ class _Builder:
         if stance.dialogue_version is not None:
             extensions[self.extension("dialogue-version")] = stance.dialogue_version
         return {
-            "id": self.uuid(f"stance/{stance.stance_id}"),
-            "actor": self.actor(stance.participant_id),
+            "id": self.uuid(f"stance/{stance.stance_id}/{stance.created}"),
+            "actor": self.actor(stance.participant_id, stance.participant_since),
             "verb": ANSWERED,
             "object": {
                 "objectType": "Activity",
@@ -237,7 +248,7 @@ class _Builder:
                 "score": {"scaled": (stance.value - low) / (high - low), "raw": stance.value, "min": low, "max": high},
             },
             "context": self.context(
-                stance.run_id,
+                self.run(stance.run_id, stance.run_started),
                 stance.locale,
                 self.dialogue(stance.dialogue_id, stance.locale),
                 self.cohort(stance.cohort_id, stance.cohort),
@@ -251,10 +262,11 @@ class _Builder:
         result: dict[str, Any] = {"completion": True}
         if extensions := {self.extension(k): v for k, v in stances.items() if v is not None}:
             result["extensions"] = extensions
-        context = self.context(run.run_id, run.locale, None, self.cohort(run.cohort_id, run.cohort))
+        name = self.run(run.run_id, run.started)
+        context = self.context(name, run.locale, None, self.cohort(run.cohort_id, run.cohort))
         statement = {
-            "id": self.uuid(f"run/{run.run_id}/completed"),
-            "actor": self.actor(run.participant_id),
+            "id": self.uuid(f"{name}/completed"),
+            "actor": self.actor(run.participant_id, run.participant_since),
             "verb": COMPLETED,
             "object": self.dialogue(run.dialogue_id, run.locale),
             "result": result,

@@ -42,17 +42,19 @@ class ExportQueries:
     ) -> Iterator[AnswerRow]:
         """Answers written for these cohorts, oldest first, with what an export row needs; lazily.
 
-        with_locale adds the language of each answer's run (xAPI needs it); it reads the run's
-        state, which costs about a tenth of the query's time, so the other formats go without."""
+        with_locale adds the language of each answer's run and when the run began (xAPI needs
+        them); that reads the run's state, which costs about a tenth of the query's time, so the
+        other formats go without."""
         where, args = _scope_filter("r", cohort_ids, dialogue_id, participant_id, since, "created")
-        locale = f"(select {_run_locale('x')} from runs x where x.id = r.run_id)" if with_locale else "null"
+        run = "(select {} from runs x where x.id = r.run_id)"
+        locale, started = (run.format(_run_locale("x")), run.format("x.started")) if with_locale else ("null", "null")
         yield from self.db.iter_rows(
             AnswerRow,
             f"""select r.id as reflection_id, r.run_id, r.participant_id, p.name as participant_name,
                        r.cohort_id, c.name as cohort, r.dialogue_id, r.dialogue_version, r.node_id, r.question,
                        r.answer, r.move, r.probe, r.created, r.edited, r.group_session_id as group_session,
                        {_stance_columns("r.run_id")},
-                       {locale} as locale
+                       {locale} as locale, {started} as run_started, p.created as participant_since
                 from reflections r join participants p on p.id = r.participant_id
                 left join cohorts c on c.id = r.cohort_id
                 where {where} order by r.id""",
@@ -84,8 +86,8 @@ class ExportQueries:
             StanceRow,
             f"""select s.id as stance_id, s.run_id, s.participant_id, s.cohort_id, c.name as cohort, s.dialogue_id,
                        u.dialogue_version, s.phase, s.claim, s.value, s.created,
-                       {_run_locale("u")} as locale
-                from stances s join runs u on u.id = s.run_id
+                       {_run_locale("u")} as locale, u.started as run_started, p.created as participant_since
+                from stances s join runs u on u.id = s.run_id join participants p on p.id = s.participant_id
                 left join cohorts c on c.id = s.cohort_id
                 where {where} order by s.id""",
             args,
@@ -107,7 +109,8 @@ class ExportQueries:
             RunRow,
             f"""select u.id as run_id, u.participant_id, p.name as participant_name, u.cohort_id,
                        c.name as cohort, u.dialogue_id, u.status, u.started, u.finished,
-                       {_stance_columns("u.id")}, {_run_locale("u")} as locale
+                       {_stance_columns("u.id")}, {_run_locale("u")} as locale,
+                       p.created as participant_since
                 from runs u join participants p on p.id = u.participant_id
                 left join cohorts c on c.id = u.cohort_id
                 where {where} order by u.id""",

@@ -218,6 +218,10 @@ class AnswerRow:
     stance_after: int | None
     locale: str | None = None
     """The language the run was played in (from its state), None for runs stored without one."""
+    run_started: str | None = None
+    """When the run began (with the run's id it names the run, whose id SQLite may give again)."""
+    participant_since: str | None = None
+    """When the participant first came (with their number it names them: numbers are given again)."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +241,8 @@ class RunRow:
     stance_after: int | None
     locale: str | None = None
     """The language the run was played in (from its state)."""
+    participant_since: str | None = None
+    """When the participant first came."""
 
 
 @dataclass(frozen=True)
@@ -255,6 +261,8 @@ class StanceRow:
     value: int
     created: str
     locale: str | None
+    run_started: str
+    participant_since: str
 
 
 @dataclass(frozen=True)

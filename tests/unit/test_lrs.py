@@ -220,3 +220,51 @@ def test_the_fake_lrs_behaves_as_the_specification_says(lrs):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.build_opener(urllib.request.ProxyHandler({})).open(bare, timeout=10)
     assert refused.value.code == 400 and refused.value.headers["X-Experience-API-Version"] == "1.0.3"
+
+
+def test_a_group_members_statements_carry_the_group_sessions_language(sessions, mini, storage):
+    """A member's run of a group session has no language of its own: it is the session's."""
+    from bot.app.exporting import Scope
+    from bot.app.lrs import XapiSettings, statements
+    from bot.engine import Course, Question
+
+    cohort = storage.cohorts.create("MC-G", "test")
+    ada = storage.participants.get_or_create("telegram", "ada", name="ada").id
+    storage.participants.record_consent(ada, "2-de", True)
+    storage.cohorts.join(cohort.id, ada)
+    session, _ = sessions.start("-100", None, mini, cohort.id, started_by=1, locale="de")
+    session, outputs = sessions.next(session)
+    question = next(o for o in outputs if isinstance(o, Question))
+    sessions.posted(session.id, session.chat, 10, "question", node_id=question.node, question=question.text)
+    assert sessions.answer(session, sessions.asked_by("-100", 10)[1], ada, ANSWER_DE, ("-100", 11)).stored
+    course = Course("t", {"en": "T"}, {"en": "S"}, (), (mini,))
+    made = list(statements(storage, course, Scope((cohort.id,)), XapiSettings("https://elenchus.example.org/xapi")))
+    assert [s["result"]["response"] for s in made] == [ANSWER_DE]
+    assert made[0]["context"]["language"] == "de" and set(made[0]["object"]["definition"]["description"]) == {"de"}
+
+
+def test_numbers_given_again_after_forget_make_new_statements_not_conflicts(tmp_path, capsys, monkeypatch, lrs):
+    """SQLite gives the newest row's number again once it is deleted: after /forget of the newest
+    participant, a newcomer's runs, answers and ratings get that participant's numbers."""
+    from bot.app.services import Services
+
+    env = installation(tmp_path / "one.db")
+    assert cli(capsys, monkeypatch, env, "--lrs", lrs.endpoint)[0] == 0
+    sent = len(lrs.statements)
+    storage = Storage(env["ELENCHUS_DB"])
+    uwe = storage.participants.find("telegram", "Uwe")
+    runs, reflections = storage.runs.of(uwe.id), storage.runs.reflections(uwe.id)
+    Services(COURSE, storage).rights.forget(uwe.id)
+    cohort = storage.cohorts.by_name("MC-A")
+    vera = storage.participants.get_or_create("telegram", "Vera", name="Vera", locale="en").id
+    storage.participants.record_consent(vera, "1-en", True)
+    storage.cohorts.join(cohort.id, vera)
+    play(storage, vera, "en", to_the_end=False)
+    assert vera == uwe.id and [r.id for r in storage.runs.of(vera)] == [r.id for r in runs]
+    assert [r.id for r in storage.runs.reflections(vera)] == [r.id for r in reflections]
+    storage.close()
+    code, _, err = cli(capsys, monkeypatch, env, "--lrs", lrs.endpoint)
+    assert code == 0, err
+    assert len(lrs.statements) == sent + 2  # Vera's opening rating and answer, beside Uwe's
+    actors = {s["actor"]["account"]["name"] for s in lrs.statements.values()}
+    assert len(actors) == 4, "Vera is not Uwe, although she has his number"

@@ -185,6 +185,7 @@ def stances() -> list[StanceRecord]:
             "value": value,
             "created": f"2025-03-01T09:{n:02d}:00.000Z",
             "locale": locale,
+            "run_started": f"2025-03-01T10:{run_id - 100:02d}:00.000Z",  # as the record's, as in fixture_runs
         }
         return StanceRecord(**{**values, **kw})
 
@@ -197,7 +198,7 @@ def stances() -> list[StanceRecord]:
 
 
 def export(site: Site = SITE, **kw) -> list[dict]:
-    records = fixture_records() + german()
+    records = [replace(r, run_started=r.created) for r in fixture_records() + german()]  # as in fixture_runs
     return list(statements(records, fixture_runs(), stances(), site=site, titles=TITLES, **kw))
 
 
@@ -252,7 +253,7 @@ def test_answers_carry_the_answer_a_pseudonymous_actor_and_the_run():
         assert s["result"] == {"response": record.answer}
         assert s["context"]["platform"] == "Elenchus"
         assert s["context"]["registration"] == str(
-            uuid.uuid5(uuid.uuid5(uuid.UUID(SITE.installation), BASE), f"run/{record.run_id}")
+            uuid.uuid5(uuid.uuid5(uuid.UUID(SITE.installation), BASE), f"run/{record.run_id}/{record.created}")
         )
         assert s["context"]["extensions"][f"{BASE}/extensions/socratic-move"] == record.move
         parent = s["context"]["contextActivities"]["parent"][0]
@@ -333,9 +334,17 @@ def test_ids_are_stable_unique_and_differ_between_installations():
     assert not {s["id"] for s in export(replace(SITE, activity_base="https://other.example/x"))} & {
         s["id"] for s in first
     }
-    record = fixture_records()[0]
+    record = replace(fixture_records()[0], run_started=fixture_records()[0].created)
+    original = next(statements([record], [], site=SITE))
+    assert original["id"] == first[0]["id"]
     edited = replace(record, edited="2025-04-01T00:00:00.000Z")
-    assert next(statements([edited], [], site=SITE))["id"] != first[0]["id"]
+    assert next(statements([edited], [], site=SITE))["id"] != original["id"]
+    # SQLite gives the newest row's number again once it is deleted (/forget): a new answer under
+    # an old number is a new statement in a new run
+    reused = replace(record, created="2025-05-01T00:00:00.000Z", run_started="2025-05-01T00:00:00.000Z")
+    again = next(statements([reused], [], site=SITE))
+    assert again["id"] != original["id"]
+    assert again["context"]["registration"] != original["context"]["registration"]
 
 
 def test_completed_only_for_finished_runs():
