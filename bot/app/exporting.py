@@ -17,7 +17,7 @@ from ..engine import Course
 from ..exports import bundle, csv_export, json_export, xapi
 from ..exports.lrs import Client
 from ..exports.records import PortfolioEntry, ReflectionRecord, participant_label
-from ..reports import chart
+from ..reports import chart, overview_text
 from ..reports import overview as report
 from ..storage import Storage
 from ..storage.rows import Cohort, Reflection
@@ -128,14 +128,18 @@ class Report:
     chart: bytes
 
 
-def cohort_report(storage: Storage, course: Course, cohort: Cohort, *, actor: str, locale: str = "en") -> Report:
-    """The overview of one cohort, its chart, and the audit record that it was viewed."""
+def cohort_report(
+    storage: Storage, course: Course, cohort: Cohort, *, actor: str, t: Callable[..., str], locale: str = "en"
+) -> Report:
+    """The overview of one cohort in the reader's language (`t`, `locale`), its chart, and the audit
+    record that it was viewed."""
     scope = Scope((cohort.id,))
     runs = [run_record(r) for r in storage.exports.runs(scope.cohort_ids)]
     reflections = list(records(storage, course, scope, locale))
     view = report.overview(runs, reflections, course, locale)
     storage.cohorts.record_audit(actor, "report", _scope_dict(storage, scope), len(reflections))
-    return Report(view, report.overview_text(view), report.overview_markdown(view), chart.stance_chart_png(view))
+    text, markdown = overview_text.overview_text(view, t), overview_text.overview_markdown(view, t)
+    return Report(view, text, markdown, chart.stance_chart_png(view))
 
 
 class Exports:
@@ -154,5 +158,5 @@ class Exports:
             self.storage, self.course, scope, options, client, actor=actor, audit_scope=_scope_dict(self.storage, scope)
         )
 
-    def cohort_report(self, cohort: Cohort, *, actor: str, locale: str = "en") -> Report:
-        return cohort_report(self.storage, self.course, cohort, actor=actor, locale=locale)
+    def cohort_report(self, cohort: Cohort, *, actor: str, t: Callable[..., str], locale: str = "en") -> Report:
+        return cohort_report(self.storage, self.course, cohort, actor=actor, t=t, locale=locale)

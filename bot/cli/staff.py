@@ -41,6 +41,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser("report", help="a cohort's overview as Markdown, with the stance chart as PNG")
     report.add_argument("--cohort", required=True)
     report.add_argument("-o", "--output", type=Path, default=Path("."), help="folder for the two files")
+    report.add_argument("--lang", default="en", help="language of the overview's labels (en, de)")
     sub.add_parser("audit", help="list who exported or viewed what")
 
 
@@ -179,7 +180,8 @@ def _report(args, settings: Settings, services: Services, prompts: Prompts) -> i
     row = services.cohorts.by_name(args.cohort)
     if row is None:
         return _fail(f"no such cohort: {args.cohort}.")
-    result = services.exports.cohort_report(row, actor=_actor())
+    locale = prompts.locale_for(args.lang)
+    result = services.exports.cohort_report(row, actor=_actor(), t=partial(prompts.t, locale=locale), locale=locale)
     args.output.mkdir(parents=True, exist_ok=True)
     stem = exporting.filename(row.name, "csv", exporting.utc_now()).removesuffix(".csv")
     (args.output / f"{stem}-overview.md").write_text(result.markdown, encoding="utf-8")

@@ -147,21 +147,39 @@ def _load_sources(path: Path) -> tuple[dict[str, Source], list[Problem]]:
         if not isinstance(entry, dict):
             report.add([key], f"the source '{key}' must have fields short, cite and doi or url.")
             continue
-        for needed in ("short", "cite"):
-            if not isinstance(entry.get(needed), str) or not entry.get(needed).strip():
-                report.add([key], f"the source '{key}' needs a '{needed}' text.", key=True)
+        shorts = _short_names(entry.get("short"))
+        if shorts is None:
+            report.add(
+                [key],
+                f"the source '{key}' needs a 'short' text, or one per language with 'en' among them "
+                "(short: {en: Council of the EU (2022), de: Rat der EU (2022)}).",
+                key=True,
+            )
+        if not isinstance(entry.get("cite"), str) or not entry.get("cite").strip():
+            report.add([key], f"the source '{key}' needs a 'cite' text.", key=True)
         unknown = set(entry) - {"short", "cite", "doi", "url"}
         for field in sorted(unknown):
             report.add([key, field], f"unknown field '{field}' in a source. Use short, cite, doi and url.", key=True)
-        if isinstance(entry.get("short"), str) and isinstance(entry.get("cite"), str):
+        if shorts is not None and isinstance(entry.get("cite"), str):
             result[key] = Source(
                 key,
-                entry["short"].strip(),
+                shorts["en"],
                 " ".join(entry["cite"].split()),
                 _opt_str(entry.get("doi")),
                 _opt_str(entry.get("url")),
+                tuple((k, v) for k, v in shorts.items() if k != "en"),
             )
     return result, report.problems
+
+
+def _short_names(value: Any) -> dict[str, str] | None:
+    """A source's short name per language: one text for all, or a mapping that has "en"."""
+    if isinstance(value, str) and value.strip():
+        return {"en": value.strip()}
+    if isinstance(value, dict) and all(isinstance(v, str) and v.strip() for v in value.values()):
+        names = {str(k): v.strip() for k, v in value.items()}
+        return names if "en" in names else None
+    return None
 
 
 def _opt_str(value: Any) -> str | None:

@@ -34,6 +34,13 @@ class Source:
     cite: str
     doi: str | None = None
     url: str | None = None
+    short_in: tuple[tuple[str, str], ...] = ()
+    """(locale, short name) where another language names the work differently ("Rat der EU (2022)");
+    pairs rather than a mapping, so that outputs carrying sources stay hashable values."""
+
+    def name(self, locale: str) -> str:
+        """How a message in `locale` names the work."""
+        return dict(self.short_in).get(locale, self.short)
 
     @property
     def link(self) -> str | None:

@@ -361,12 +361,12 @@ def advance(d: Dialogue, state: RunState, node_id: str, out: list[Output]) -> tu
             node_id = node.next  # type: ignore[union-attr]  # the loader forbids `when` elsewhere
             continue
         if isinstance(node, Say):
-            out.append(Message(_render(node.text, state), _sources(d, node.cite)))
+            out.append(Message(_render(node.text, state), _sources(d, node.cite, state.locale)))
             node_id = node.next
             continue
         if isinstance(node, End):
             state = replace(state, node=node_id, finished=True, probing=False, way_out=False)
-            out.append(Message(_render(node.text, state), _sources(d, node.cite)))
+            out.append(Message(_render(node.text, state), _sources(d, node.cite, state.locale)))
             out += [_recap(d, state), Finished()]
             return state, out
         state = replace(state, node=node_id, probing=False)
@@ -379,10 +379,13 @@ def _prompt(d: Dialogue, state: RunState) -> list[Output]:
     if isinstance(node, Ask):
         if state.probing:
             return [Question(node.id, state.asked, node.move, probe=True, kind=state.last_kind)]
-        return [progress, Question(node.id, ask_text(state, node), node.move, sources=_sources(d, node.cite))]
+        return [
+            progress,
+            Question(node.id, ask_text(state, node), node.move, sources=_sources(d, node.cite, state.locale)),
+        ]
     if isinstance(node, Choose):
         labels = tuple(_render(o.label, state) for o in node.options)
-        return [progress, Buttons(node.id, _render(node.text, state), labels, _sources(d, node.cite))]
+        return [progress, Buttons(node.id, _render(node.text, state), labels, _sources(d, node.cite, state.locale))]
     assert isinstance(node, Stance)
     return [progress, StanceQuestion(node.id, _render(d.claim, state), node.phase)]
 
@@ -427,8 +430,9 @@ def _applies(node: Any, state: RunState) -> bool:
     return applies(getattr(node, "when", None) or {}, state)
 
 
-def _sources(d: Dialogue, keys: tuple[str, ...]) -> tuple[Source, ...]:
-    return tuple(d.source(k) for k in keys)
+def _sources(d: Dialogue, keys: tuple[str, ...], locale: str) -> tuple[Source, ...]:
+    """The cited works, each named as a message in the run's language names it."""
+    return tuple(replace(s, short=s.name(locale)) for s in map(d.source, keys))
 
 
 def ask_text(state: RunState, node: Ask) -> str:

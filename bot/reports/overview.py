@@ -1,12 +1,11 @@
 """The cohort overview for facilitators: how far people got in each dialogue, and how their stance moved.
 
-Pure: it is computed from export records and the course, with no SQL and no Telegram. Operator texts
-are English for now.
+Pure: it is computed from export records and the course, with no SQL and no Telegram. How it reads
+(text and Markdown, in the reader's language) is in overview_text.py.
 """
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -143,86 +142,3 @@ def _participants(runs: list[RunRecord], order: list[str]) -> tuple[ParticipantP
         )
         for p in people
     )
-
-
-def _number(value: float | None) -> str:
-    """1 decimal for means and medians, without a trailing ".0"; a dash for nothing."""
-    if value is None:
-        return DASH
-    return f"{value:.1f}".removesuffix(".0")
-
-
-def _stance(stats: DialogueStats) -> str:
-    if not stats.rated:
-        return "no ratings"
-    return f"stance {_number(stats.mean_before)} → {_number(stats.mean_after)}"
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def dialogue_line(stats: DialogueStats) -> str:
-    """E.g. "value-and-trust: 12 started, 9 finished, 54 answers, median 38 words; stance 2.4 → 3.1"."""
-    median = f", median {_number(stats.median_words)} words" if stats.answers else ""
-    return (
-        f"{stats.dialogue_id}: {stats.started} started, {stats.finished} finished, "
-        f"{_count(stats.answers, 'answer')}{median}; {_stance(stats)}"
-    )
-
-
-def overview_text(ov: Overview) -> str:
-    """A short plain-text summary: a head line, one line per dialogue with activity, the untouched ones."""
-    active = [d for d in ov.dialogues if d.started or d.answers]
-    idle = [d.dialogue_id for d in ov.dialogues if not (d.started or d.answers)]
-    lines = [f"{_count(len(ov.participants), 'participant')}, {len(active)} of {len(ov.dialogues)} dialogues started"]
-    lines += [dialogue_line(d) for d in active]
-    if idle:
-        lines.append(f"Not started yet: {', '.join(idle)}")
-    return "\n".join(lines)
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>&~])")
-
-
-def _md(text: str) -> str:
-    """Text safe inside a Markdown table cell: one line, with markup characters escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
-
-
-def _counts(counts: tuple[int, ...]) -> str:
-    return " · ".join(str(c) for c in counts) if any(counts) else DASH
-
-
-def overview_markdown(ov: Overview) -> str:
-    """The overview as a Markdown document: a table of dialogues and a table of participants."""
-    lines = [
-        "# Cohort overview",
-        "",
-        f"{_count(len(ov.participants), 'participant')}.",
-        "",
-        "## Dialogues",
-        "",
-        "| Dialogue | Started | Finished | Answers | Median words | Before (1–5) | Mean before | After (1–5) | Mean after |",
-        "| --- | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: |",
-    ]
-    for d in ov.dialogues:
-        lines.append(
-            f"| {_md(d.title)} (`{d.dialogue_id}`) | {d.started} | {d.finished} | {d.answers} "
-            f"| {_number(d.median_words)} | {_counts(d.before)} | {_number(d.mean_before)} "
-            f"| {_counts(d.after)} | {_number(d.mean_after)} |"
-        )
-    lines += [
-        "",
-        "Stance: 1 strongly disagree … 5 strongly agree; the counts are of participants giving 1, 2, 3, 4 and 5. "
-        "The means before and after are over everyone who gave that rating, so they can come from different people.",
-        "",
-        "## Participants",
-        "",
-    ]
-    if not ov.participants:
-        return "\n".join([*lines, "Nobody has started a dialogue yet.", ""])
-    lines += ["| Participant | Started | Finished |", "| --- | --- | --- |"]
-    for p in ov.participants:
-        lines.append(f"| {_md(p.participant)} | {', '.join(p.started) or DASH} | {', '.join(p.finished) or DASH} |")
-    return "\n".join(lines) + "\n"

@@ -144,7 +144,9 @@ class FacilitatorHandlers:
         if cohort is None:
             await self.say(context, who, "staff.unknown_cohort", name=esc(name))
             return
-        report = self.shell.services.exports.cohort_report(cohort, actor=self._actor(who), locale=who.locale)
+        report = self.shell.services.exports.cohort_report(
+            cohort, actor=self._actor(who), t=lambda key, **v: self.shell.t(who, key, **v), locale=who.locale
+        )
         caption = self.shell.t(who, "staff.chart_caption", name=cohort.name)
         await self.shell.send(
             context.bot, who, [*plain(report.text), Photo(report.chart, f"{cohort.name}-stances.png", caption)]

@@ -341,7 +341,9 @@ class ParticipantHandlers:
         who = self.shell.who(update)
         now = utc_now()
         await self.say(context, who, "chat.mydata_ready")
-        data = personal.to_json(self.services.rights.everything(who.participant), now)
+        data = personal.to_json(
+            self.services.rights.everything(who.participant), now, lambda key, **v: self.shell.t(who, key, **v)
+        )
         await self.shell.send(context.bot, who, [Document(data.encode("utf-8"), f"elenchus-mydata-{now[:10]}.json")])
 
     async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

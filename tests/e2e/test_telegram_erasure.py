@@ -45,7 +45,7 @@ async def test_forget_leaves_no_copy_of_the_answers_on_disk(fake, tmp_path):
         assert sum(traces(db, gone).values()) > 0, "the answers are on disk before /forget"
         await alice.command("/forget")
         await alice.press("Yes, delete everything")
-        await alice.expect("Deleted: 2 answers, 1 ratings, 1 dialogue runs and 1 consent records")
+        await alice.expect("Deleted. Answers: 2, ratings: 1, dialogue runs: 1, consent records: 1.")
         assert traces(db, gone) == dict.fromkeys(traces(db, gone), 0), "while the bot is running"
         pid = bot.storage.participants.find("telegram", str(bob.user.id)).id
         assert [kept in r.answer for r in bot.storage.runs.reflections(pid)] == [True, True]

@@ -110,7 +110,7 @@ async def test_forget_removes_a_participant_from_later_exports(fake, tmp_path):
         await answer_first_question(alice, THICK)
         await alice.command("/forget")
         await alice.press("Yes, delete everything")
-        await alice.expect("Deleted: 1 answers")
+        await alice.expect("Deleted. Answers: 1,")
         fiona = Participant(fake, fake.user("Fiona"))
         await become_facilitator(fiona, lead, "MC-A")
         _, data = await export(fake, fiona, "MC-A", "CSV")

@@ -199,13 +199,17 @@ async def test_mydata_and_forget(fake, tmp_path):
         assert data["format"] == "elenchus.personal-data"
         assert [r["answer"] for r in data["reflections"]] == [THICK]
         assert data["stances"][0]["value"] == 5 and data["consents"][0]["given"] == 1
+        assert (
+            set(data["guide"]["sections"]) <= set(data)
+            and "Your written answers" in data["guide"]["sections"]["reflections"]
+        )
         await alice.command("/forget")
         await alice.expect("This cannot be undone")
         await alice.press("No, keep it")
         await alice.expect("Nothing was deleted")
         await alice.command("/forget")
         await alice.press("Yes, delete everything")
-        await alice.expect("Deleted: 1 answers, 1 ratings, 1 dialogue runs and 1 consent records")
+        await alice.expect("Deleted. Answers: 1, ratings: 1, dialogue runs: 1, consent records: 1.")
         pid = bot.storage.participants.get_or_create("telegram", str(alice.user.id)).id
         assert bot.storage.runs.reflections(pid) == [] and bot.storage.runs.of(pid) == []
 
@@ -221,6 +225,14 @@ async def test_language_switch(fake, tmp_path):
         await alice.expect("Wählen Sie einen Dialog")
         await alice.press("Das Papier wert? Wie ein Micro-Credential Vertrauen gewinnt")
         await alice.expect("Bevor wir beginnen")
+        await alice.command("/mydata")
+        await alice.expect("Alles, was über Sie gespeichert ist")
+        doc = await fake.wait_for_async(lambda: next((m for m in fake.messages(alice.chat) if m.document), None))
+        guide = json.loads(doc.document[1])["guide"]
+        assert (
+            guide["moves"]["evidence"] == "Belege"
+            and "Ihre schriftlichen Antworten" in guide["sections"]["reflections"]
+        )
 
 
 async def test_german_telegram_users_get_german(fake, tmp_path):

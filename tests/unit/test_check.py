@@ -274,3 +274,19 @@ def test_the_bot_refuses_to_start_on_broken_content(tmp_path):
     )
     assert result.returncode == 1
     assert "'nots' is not a node in this dialogue" in result.stderr
+
+
+def test_a_source_may_name_itself_per_language_and_must_keep_english(tmp_path):
+    folder = write_content(tmp_path / "content", {"mini.yaml": MINI})
+    bib = folder / "sources.yaml"
+    text = bib.read_text(encoding="utf-8")
+    bib.write_text(text.replace("short: Ralston (2021)", "short: {en: Ralston (2021), de: Ralston (2021a)}"), "utf-8")
+    source = load_course(folder).get("mini").source("ralston2021")
+    assert (source.name("en"), source.name("de"), source.name("fr")) == (
+        "Ralston (2021)",
+        "Ralston (2021a)",
+        "Ralston (2021)",
+    )
+    bib.write_text(text.replace("short: Ralston (2021)", "short: {de: Ralston (2021)}"), "utf-8")
+    errors = [str(p) for p in check_content(folder) if p.is_error]
+    assert any("sources.yaml:" in e and "'en' among them" in e for e in errors), errors

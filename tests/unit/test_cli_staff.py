@@ -69,6 +69,10 @@ def test_cohorts_exports_report_and_audit(tmp_path):
     assert report.returncode == 0, report.stderr
     assert "value-and-trust" in report.stdout
     assert sorted(p.suffix for p in (tmp_path / "report").iterdir()) == [".md", ".png"]
+    german = run_cli("report", "--cohort", "MC-A", "--lang", "de", "-o", str(tmp_path / "bericht"), env=env)
+    assert "value-and-trust: 1 begonnen" in german.stdout, german.stdout
+    (overview_md,) = (tmp_path / "bericht").glob("*.md")
+    assert overview_md.read_text(encoding="utf-8").startswith("# Überblick über die Kohorte")
 
     renewed = run_cli("cohort", "renew", "MC-A", "--kind", "invite", env=env)
     assert "renewed the invite link(s) of MC-A" in renewed.stdout
@@ -77,5 +81,14 @@ def test_cohorts_exports_report_and_audit(tmp_path):
 
     audit = run_cli("audit", env=env)
     actions = [line.split("\t")[2] for line in audit.stdout.splitlines()]
-    assert actions == ["export:csv", "export:json", "export:xapi", "export:zip", "export:csv", "export:csv", "report"]
+    assert actions == [
+        "export:csv",
+        "export:json",
+        "export:xapi",
+        "export:zip",
+        "export:csv",
+        "export:csv",
+        "report",
+        "report",
+    ]
     assert all(line.split("\t")[1].startswith("cli:") for line in audit.stdout.splitlines())

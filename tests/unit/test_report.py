@@ -7,12 +7,25 @@ import io
 import pytest
 from PIL import Image
 
+from bot.content.prompts import load_prompts
 from bot.engine.model import Course, Dialogue, text
 from bot.exports.records import ReflectionRecord, RunRecord
 from bot.reports.chart import stance_chart_png
-from bot.reports.overview import Overview, overview, overview_markdown, overview_text
+from bot.reports.overview import Overview, overview
+from bot.reports.overview_text import overview_markdown, overview_text
 
+from ..support.content import PROMPTS
 from ..support.records import fixture_records, fixture_runs
+
+_PROMPTS = load_prompts(PROMPTS)
+
+
+def EN(key, **values):
+    return _PROMPTS.t(key, "en", **values)
+
+
+def DE(key, **values):
+    return _PROMPTS.t(key, "de", **values)
 
 
 def dialogue(dialogue_id: str, title: str, **others: str) -> Dialogue:
@@ -98,7 +111,7 @@ def test_per_participant_progress(ov):
 
 
 def test_overview_text_has_one_short_line_per_dialogue(ov):
-    assert overview_text(ov).splitlines() == [
+    assert overview_text(ov, EN).splitlines() == [
         "3 participants, 3 of 4 dialogues started",
         "alpha: 3 started, 2 finished, 4 answers, median 4 words; stance 2.3 → 3.5",
         "beta: 1 started, 1 finished, 1 answer, median 7 words; stance 4 → 5",
@@ -106,7 +119,7 @@ def test_overview_text_has_one_short_line_per_dialogue(ov):
         "Not started yet: gamma",
     ]
     empty = overview([], [], COURSE)
-    assert overview_text(empty) == "0 participants, 0 of 3 dialogues started\nNot started yet: alpha, beta, gamma"
+    assert overview_text(empty, EN) == "0 participants, 0 of 3 dialogues started\nNot started yet: alpha, beta, gamma"
 
 
 def test_overview_markdown_tables_escape_names(ov):
@@ -114,13 +127,28 @@ def test_overview_markdown_tables_escape_names(ov):
         *RUNS,
         RunRecord(7, 9, "Eve | <b>*bold*</b>\nnext", None, None, "gamma", "active", "2025-03-01", None, None, None),
     ]
-    markdown = overview_markdown(overview(runs, ANSWERS, COURSE))
+    markdown = overview_markdown(overview(runs, ANSWERS, COURSE), EN)
     assert "| Alpha (`alpha`) | 3 | 2 | 4 | 4 | 0 · 2 · 1 · 0 · 0 | 2.3 | 0 · 0 · 1 · 1 · 0 | 3.5 |" in markdown
     assert "| Gamma (`gamma`) | 1 | 0 | 0 | – | – | – | – | – |" in markdown
     assert "| Ann | alpha, beta | alpha, beta |" in markdown
     assert r"| Eve \| \<b\>\*bold\*\</b\> next | gamma | – |" in markdown
     assert markdown.startswith("# Cohort overview\n") and markdown.endswith("\n")
-    assert "Nobody has started" in overview_markdown(overview([], [], COURSE))
+    assert "Nobody has started" in overview_markdown(overview([], [], COURSE), EN)
+
+
+def test_the_overview_reads_in_german(ov):
+    assert overview_text(ov, DE).splitlines() == [
+        "3 Teilnehmende, 3 von 4 Dialogen begonnen",
+        "alpha: 3 begonnen, 2 abgeschlossen, 4 Antworten, Median 4 Wörter; Einschätzung 2,3 → 3,5",
+        "beta: 1 begonnen, 1 abgeschlossen, 1 Antwort, Median 7 Wörter; Einschätzung 4 → 5",
+        "extra-one: 1 begonnen, 0 abgeschlossen, 0 Antworten; keine Einschätzungen",
+        "Noch nicht begonnen: gamma",
+    ]
+    markdown = overview_markdown(ov, DE)
+    assert markdown.startswith("# Überblick über die Kohorte\n") and "| Dialog | Begonnen | Abgeschlossen |" in markdown
+    assert "| Teilnehmende | Begonnen | Abgeschlossen |" in markdown
+    english = {EN(k) for k in ("report.column.started", "report.title", "report.dialogues", "report.nobody")}
+    assert not [word for word in english if word in markdown]
 
 
 def png_image(data: bytes) -> Image.Image:
