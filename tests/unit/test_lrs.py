@@ -268,3 +268,22 @@ def test_numbers_given_again_after_forget_make_new_statements_not_conflicts(tmp_
     assert len(lrs.statements) == sent + 2  # Vera's opening rating and answer, beside Uwe's
     actors = {s["actor"]["account"]["name"] for s in lrs.statements.values()}
     assert len(actors) == 4, "Vera is not Uwe, although she has his number"
+
+
+def test_the_command_as_an_operator_runs_it(tmp_path, lrs):
+    """`elenchus export --lrs` as a separate process, credentials from the environment only."""
+    from ..support.cli import run_cli
+
+    env = {**installation(tmp_path / "one.db"), "ELENCHUS_LRS_USER": "lrs-user", "ELENCHUS_LRS_PASSWORD": "lrs-secret"}
+    args = ("export", "--cohort", "MC-A", "--format", "xapi", "--lrs", lrs.endpoint)
+    done = run_cli(*args, env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"the LRS at {lrs.endpoint}/statements holds {len(lrs.statements)} statement(s)" in done.stdout
+    assert "lrs-secret" not in done.stdout + done.stderr
+    refused = run_cli(*args, env={**env, "ELENCHUS_LRS_PASSWORD": "typo-secret"})
+    assert refused.returncode == 1 and "refused the credentials" in refused.stderr
+    assert "typo-secret" not in refused.stdout + refused.stderr
+    audit = [line.split("\t") for line in run_cli("audit", env=env).stdout.splitlines()]
+    sent = [(row[2], int(row[3]), json.loads(row[4])["lrs"]) for row in audit if row[2] == "export:xapi-lrs"]
+    where = f"{lrs.endpoint}/statements"
+    assert sent == [("export:xapi-lrs", len(lrs.statements), where), ("export:xapi-lrs", 0, where)]  # the refused one
