@@ -128,6 +128,11 @@ class Client:
     def _send_batch(self, chunk: list[dict[str, Any]], sent: Sent) -> None:
         answer = self._request("POST", self.endpoint.url, chunk)
         if answer.status == 200:
+            if not _ids_of(answer.body, chunk):
+                raise LrsError(
+                    f"{_shown(self.endpoint.url)} answered 200 but not with the statements' ids, as an LRS "
+                    "does: is it the LRS's xAPI endpoint?"
+                )
             sent.stored += len(chunk)
             return
         if answer.status != 409:
@@ -171,6 +176,15 @@ def _chunks(statements: Iterable[dict[str, Any]], size: int) -> Iterator[list[di
             chunk = []
     if chunk:
         yield chunk
+
+
+def _ids_of(body: str, chunk: list[dict[str, Any]]) -> bool:
+    """Whether a POST's answer lists the batch's ids (in order, as xAPI says), case aside."""
+    try:
+        ids = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(ids, list) and [str(i).lower() for i in ids] == [s["id"].lower() for s in chunk]
 
 
 def _refusal(answer: _Answer, what: str) -> str:

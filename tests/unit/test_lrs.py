@@ -212,6 +212,10 @@ def test_the_fake_lrs_behaves_as_the_specification_says(lrs):
     assert lrs.statements[made[0]["id"]]["version"] == "1.0.3"
     if xapi_check.missing() is None:
         assert lrs.handle("POST", {}, [{**made[2], "id": str(uuid.uuid4()), "verb": {"id": "x"}}])[0] == 400
+    lrs.handle = lambda method, query, body: (200, {"welcome": "to a web page"})
+    with pytest.raises(LrsError, match="not with the statements' ids"):
+        Client(endpoint, retries=0).send(made)
+    del lrs.handle
     with pytest.raises(LrsError, match="refused the credentials"):
         Client(Endpoint.of(lrs.endpoint, "lrs-user", "nope"), retries=0).send(made)
     import urllib.request
