@@ -60,6 +60,12 @@ class Settings:
     """Its web site (ELENCHUS_ISSUER_URL)."""
     issuer_country: str | None = None
     """Its country, ISO 3166-1 alpha-2 such as DE (ELENCHUS_ISSUER_COUNTRY)."""
+    xapi_homepage: str | None = None
+    """Home page of the actors' accounts in xAPI (ELENCHUS_XAPI_HOMEPAGE); ELENCHUS_XAPI_BASE when unset."""
+    lrs_user: str | None = None
+    """Basic-auth user for `elenchus export --lrs` (ELENCHUS_LRS_USER)."""
+    lrs_password: str | None = field(default=None, repr=False)
+    """Basic-auth password for `elenchus export --lrs` (ELENCHUS_LRS_PASSWORD); never printed."""
     bot_username: str | None = None
     portfolio_templates: Path | None = None
     """A directory with an institution's own portfolio.html / portfolio.css (ELENCHUS_PORTFOLIO_TEMPLATES);
@@ -112,6 +118,9 @@ class Settings:
             clock_scale=_scale(env.get("ELENCHUS_CLOCK_SCALE") or "1"),
             clock_start=env.get("ELENCHUS_CLOCK_START") or None,
             clock_epoch=float(env["ELENCHUS_CLOCK_EPOCH"]) if env.get("ELENCHUS_CLOCK_EPOCH") else None,
+            xapi_homepage=(env.get("ELENCHUS_XAPI_HOMEPAGE") or "").rstrip("/") or None,
+            lrs_user=env.get("ELENCHUS_LRS_USER") or None,
+            lrs_password=env.get("ELENCHUS_LRS_PASSWORD") or None,
         )
 
     def configure_clock(self) -> None:

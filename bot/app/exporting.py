@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..clock import utc_now
 from ..engine import Course
-from ..engine.step import localize
 from ..exports import bundle, csv_export, json_export, xapi
+from ..exports.lrs import Client
 from ..exports.records import PortfolioEntry, ReflectionRecord, participant_label
 from ..reports import chart, overview_text
 from ..reports import overview as report
 from ..reports.shift import paired_shifts
 from ..storage import Storage
 from ..storage.rows import Cohort, Reflection
-from .records import comments_by_answer, portfolio_entries, reflection_record, run_record
+from . import lrs
+from .records import cohort_comments, portfolio_entries, reflection_record, run_record, with_comments
 
 FORMATS = {"csv": ".csv", "json": ".json", "xapi": ".xapi.json", "zip": ".zip"}
-XAPI_HOMEPAGE = "https://t.me"
 DEFAULT_XAPI_BASE = "https://elenchus.invalid/xapi"
 
 
@@ -48,10 +48,9 @@ def filename(cohort: str, fmt: str, generated: str) -> str:
 
 
 def records(storage: Storage, course: Course, scope: Scope, locale: str = "en") -> Iterator[ReflectionRecord]:
-    comments = comments_by_answer(c for cs in storage.feedback.in_cohorts(scope.cohort_ids).values() for c in cs)
+    comments = cohort_comments(storage, scope.cohort_ids)
     for row in storage.exports.answers(scope.cohort_ids, **scope.filters()):
-        record = reflection_record(row, course, locale)
-        yield replace(record, comments=comments[record.reflection_id]) if record.reflection_id in comments else record
+        yield with_comments(reflection_record(row, course, locale), comments)
 
 
 def export(
@@ -68,6 +67,7 @@ def export(
     xapi_base: str = DEFAULT_XAPI_BASE,
     translators: Callable[[str], Callable[..., str]] | None = None,
     templates: Path | None = None,
+    xapi_homepage: str | None = None,
 ) -> int:
     """Write the scope's reflections in a format to a binary stream; returns how many records.
 
@@ -87,11 +87,8 @@ def export(
         elif fmt == "json":
             count = json_export.write_json(rows, text, scope=_scope_dict(storage, scope), generated=generated)
         elif fmt == "xapi":
-            runs = (run_record(r) for r in storage.exports.runs(scope.cohort_ids, **scope.filters()))
-            titles = {d.id: localize(d.title, locale) for d in course.dialogues}
-            count = xapi.write_xapi(
-                rows, runs, text, activity_base=xapi_base, homepage=XAPI_HOMEPAGE, language=locale, titles=titles
-            )
+            options = lrs.XapiSettings(xapi_base, xapi_homepage)
+            count = xapi.write_xapi(lrs.statements(storage, course, scope, options), text)
         else:
             raise ValueError(f"unknown format {fmt!r}")
         text.flush()
@@ -169,6 +166,12 @@ class Exports:
 
     def export(self, scope: Scope, fmt: str, out: BinaryIO, **options: Any) -> int:
         return export(self.storage, self.course, scope, fmt, out, **options)
+
+    def send_xapi(self, scope: Scope, options: lrs.XapiSettings, client: Client, *, actor: str) -> lrs.Delivery:
+        """Send the scope's xAPI statements to an LRS (bot/app/lrs.py), audited."""
+        return lrs.send(
+            self.storage, self.course, scope, options, client, actor=actor, audit_scope=_scope_dict(self.storage, scope)
+        )
 
     def cohort_report(self, cohort: Cohort, *, actor: str, t: Callable[..., str], locale: str = "en") -> Report:
         return cohort_report(self.storage, self.course, cohort, actor=actor, t=t, locale=locale)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields, replace
 
 from ..engine import Course, Dialogue
 from ..engine.step import localize
@@ -12,9 +13,11 @@ from ..exports.records import (
     PortfolioEntry,
     ReflectionRecord,
     RunRecord,
+    StanceRecord,
     participant_label,
 )
-from ..storage.rows import AnswerRow, Comment, Reflection, Run, RunRow, Stance
+from ..storage import Storage
+from ..storage.rows import AnswerRow, Comment, Reflection, Run, RunRow, Stance, StanceRow
 
 
 def portfolio_entries(
@@ -95,6 +98,9 @@ def reflection_record(row: AnswerRow, course: Course, locale: str = "en") -> Ref
         stance_after=row.stance_after,
         created=row.created,
         edited=row.edited,
+        locale=row.locale,
+        run_started=row.run_started,
+        participant_since=row.participant_since,
     )
 
 
@@ -111,6 +117,8 @@ def run_record(row: RunRow) -> RunRecord:
         finished=row.finished,
         stance_before=row.stance_before,
         stance_after=row.stance_after,
+        locale=row.locale,
+        participant_since=row.participant_since,
     )
 
 
@@ -126,8 +134,23 @@ def comment_record(comment: Comment) -> CommentRecord:
     )
 
 
+def cohort_comments(storage: Storage, cohort_ids: Iterable[int]) -> dict[int, tuple[CommentRecord, ...]]:
+    """The comments on the cohorts' answers, by answer."""
+    return comments_by_answer(c for cs in storage.feedback.in_cohorts(tuple(cohort_ids)).values() for c in cs)
+
+
+def with_comments(record: ReflectionRecord, comments: dict[int, tuple[CommentRecord, ...]]) -> ReflectionRecord:
+    """The record with the comments on its answer (from `comments_by_answer`)."""
+    found = comments.get(record.reflection_id)
+    return replace(record, comments=found) if found else record
+
+
 def comments_by_answer(comments: Iterable[Comment]) -> dict[int, tuple[CommentRecord, ...]]:
     grouped: dict[int, list[CommentRecord]] = {}
     for comment in comments:
         grouped.setdefault(comment.reflection_id, []).append(comment_record(comment))
     return {key: tuple(value) for key, value in grouped.items()}
+
+
+def stance_record(row: StanceRow) -> StanceRecord:
+    return StanceRecord(**{f.name: getattr(row, f.name) for f in fields(StanceRecord)})

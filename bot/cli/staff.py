@@ -36,6 +36,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--participant", type=int, help="only this participant (the number in P<number>)")
     export.add_argument("--since", help="only records from this date on (YYYY-MM-DD)")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: a name from cohort and date)")
+    export.add_argument("--lrs", metavar="URL", help="xapi only: send the statements to this LRS's xAPI endpoint")
+    export.add_argument("--lrs-user", help="basic-auth user for --lrs (default: ELENCHUS_LRS_USER)")
+    export.add_argument(
+        "--lrs-password", help="basic-auth password for --lrs (better: ELENCHUS_LRS_PASSWORD, not seen by ps)"
+    )
+    export.add_argument("--batch-size", type=int, default=50, help="statements per request to the LRS (50)")
+    export.add_argument(
+        "--lrs-retries", type=int, default=3, help="retries of a request the LRS failed (5xx) or never answered (3)"
+    )
     report = sub.add_parser("report", help="a cohort's overview as Markdown, with the stance chart as PNG")
     report.add_argument("--cohort", required=True)
     report.add_argument("-o", "--output", type=Path, default=Path("."), help="folder for the two files")
@@ -125,6 +134,8 @@ def _export(args, settings: Settings, services: Services, prompts: Prompts) -> i
     scope = exporting.Scope(
         tuple(r.id for r in rows), dialogue_id=args.dialogue, participant_id=args.participant, since=args.since
     )
+    if args.lrs:
+        return _send_to_lrs(args, settings, services, scope)
     output = args.output or Path(exporting.filename("+".join(r.name for r in rows), args.format, exporting.utc_now()))
     with output.open("wb") as out:
         count = services.exports.export(
@@ -136,9 +147,48 @@ def _export(args, settings: Settings, services: Services, prompts: Prompts) -> i
             xapi_base=settings.xapi_base,
             translators=lambda locale: partial(prompts.t, locale=locale),
             templates=settings.portfolio_templates,
+            xapi_homepage=settings.xapi_homepage,
         )
     print(f"wrote {count} record(s) to {output}")
     return 0
+
+
+def _send_to_lrs(args, settings: Settings, services: Services, scope) -> int:
+    """`export --format xapi --lrs URL`: the statements go to the LRS, none to a file."""
+    from ..app.lrs import XapiSettings
+    from ..exports.lrs import Client, Endpoint, LrsError
+
+    if args.format != "xapi":
+        return _fail("--lrs sends xAPI statements: use it with --format xapi.")
+    if args.output:
+        return _fail("--lrs sends the statements to the LRS; leave out -o.")
+    if args.batch_size < 1 or args.lrs_retries < 0:
+        return _fail("--batch-size must be at least 1, --lrs-retries at least 0.")
+    try:
+        endpoint = Endpoint.of(args.lrs, args.lrs_user or settings.lrs_user, args.lrs_password or settings.lrs_password)
+    except LrsError as exc:
+        return _fail(f"{exc}.")
+    options = XapiSettings(settings.xapi_base, settings.xapi_homepage)
+    try:
+        done = services.exports.send_xapi(
+            scope, options, Client(endpoint, batch=args.batch_size, retries=args.lrs_retries), actor=_actor()
+        )
+    except ValueError as exc:
+        return _fail(str(exc))
+    sent = done.sent
+    print(f"the LRS at {endpoint.url} holds {sent.stored} statement(s) of this export ({sent.batches} batch(es))")
+    if sent.conflicts:
+        print(
+            f"elenchus: {len(sent.conflicts)} statement(s) differ from the version the LRS already holds under the "
+            "same id and were left as they are (xAPI statements cannot be changed): "
+            + ", ".join(sent.conflicts[:10])
+            + (" ..." if len(sent.conflicts) > 10 else ""),
+            file=sys.stderr,
+        )
+    if done.error:
+        print(f"elenchus: {done.error}", file=sys.stderr)
+        return 1
+    return 1 if sent.conflicts else 0
 
 
 def _report(args, settings: Settings, services: Services, prompts: Prompts) -> int:

@@ -79,6 +79,12 @@ class ReflectionRecord:
     edited: str | None
     comments: tuple[CommentRecord, ...] = ()
     """Facilitators' comments on the answer, oldest first."""
+    locale: str | None = None
+    """The language the run was played in, so the question "as shown" is in it; None if unknown."""
+    run_started: str | None = None
+    """When the run began (xAPI names the run by it and its id)."""
+    participant_since: str | None = None
+    """When the participant first came (xAPI's pseudonym is made from it and their number)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,31 @@ class RunRecord:
     finished: str | None
     stance_before: int | None
     stance_after: int | None
+    locale: str | None = None
+    """The language the run was played in; None if unknown."""
+    participant_since: str | None = None
+
+
+@dataclass(frozen=True)
+class StanceRecord:
+    """One rating of a dialogue's claim (1 to 5), before or after the dialogue."""
+
+    stance_id: int
+    run_id: int
+    participant_id: int
+    cohort_id: int | None
+    cohort: str | None
+    dialogue_id: str
+    dialogue_version: int | None
+    phase: str
+    """before or after."""
+    claim: str | None
+    """The claim as shown to the participant."""
+    value: int
+    created: str
+    locale: str | None = None
+    run_started: str | None = None
+    participant_since: str | None = None
 
 
 def participant_label(participant_id: int, name: str | None) -> str:

@@ -220,6 +220,12 @@ class AnswerRow:
     group_session: int | None
     stance_before: int | None
     stance_after: int | None
+    locale: str | None = None
+    """The language the run was played in (from its state), None for runs stored without one."""
+    run_started: str | None = None
+    """When the run began (with the run's id it names the run, whose id SQLite may give again)."""
+    participant_since: str | None = None
+    """When the participant first came (with their number it names them: numbers are given again)."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +243,39 @@ class RunRow:
     finished: str | None
     stance_before: int | None
     stance_after: int | None
+    locale: str | None = None
+    """The language the run was played in (from its state)."""
+    participant_since: str | None = None
+    """When the participant first came."""
+
+
+@dataclass(frozen=True)
+class StanceRow:
+    """One rating with who gave it and in which run, for xAPI."""
+
+    stance_id: int
+    run_id: int
+    participant_id: int
+    cohort_id: int | None
+    cohort: str | None
+    dialogue_id: str
+    dialogue_version: int | None
+    phase: str
+    claim: str | None
+    value: int
+    created: str
+    locale: str | None
+    run_started: str
+    participant_since: str
+
+
+@dataclass(frozen=True)
+class InstallationRow:
+    """This installation's identity (one row, made by the migration)."""
+
+    uuid: str
+    secret: str = field(repr=False)
+    created: str
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,11 @@ the rest of storage speaks plain SQL, so the hot path never reads the schema.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import sqlite_utils
 
@@ -294,6 +297,20 @@ def _m10_reminders(db: sqlite_utils.Database) -> None:
     db["reminders"].create_index(["status"])
 
 
+def _m11_installation(db: sqlite_utils.Database) -> None:
+    """This installation's identity, made once: a random id that xAPI statement ids are derived
+    from (two installations never make the same id) and a secret that pseudonyms are derived from
+    (participant 1 here is not participant 1 elsewhere, and the number cannot be read back).
+
+    One row; it holds nothing about anyone. Kept in the database so that a backup and its restore
+    keep both, and the statements already sent keep their ids and actors."""
+    db["installation"].create(
+        {"id": int, "uuid": str, "secret": str, "created": str}, pk="id", not_null={"uuid", "secret", "created"}
+    )
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    db["installation"].insert({"id": 1, "uuid": str(uuid.uuid4()), "secret": secrets.token_hex(32), "created": now})
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_initial,
     _m2_telegram,
@@ -305,6 +322,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m8_badge_requirements,
     _m9_feedback,
     _m10_reminders,
+    _m11_installation,
 ]
 
 

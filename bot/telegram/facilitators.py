@@ -209,6 +209,7 @@ class FacilitatorHandlers:
                 xapi_base=self.shell.settings.xapi_base,
                 translators=self.shell.translator,
                 templates=self.shell.settings.portfolio_templates,
+                xapi_homepage=self.shell.settings.xapi_homepage,
             )
             out.seek(0)
 

@@ -50,7 +50,8 @@ def test_cohorts_exports_report_and_audit(tmp_path):
         out = tmp_path / f"a.{fmt}"
         result = run_cli("export", "--cohort", "MC-A", "--format", fmt, "-o", str(out), env=env)
         assert result.returncode == 0, result.stderr
-        assert "wrote 1 record(s)" in result.stdout
+        # one record per answer; xAPI has one statement for the answer and one for the opening rating
+        assert f"wrote {2 if fmt == 'xapi' else 1} record(s)" in result.stdout
     rows = list(csv.DictReader(io.StringIO((tmp_path / "a.csv").read_text("utf-8-sig"), newline="")))
     assert [r["answer"] for r in rows] == [ANSWER]
     assert [r["answer"] for r in json.loads((tmp_path / "a.json").read_text())["reflections"]] == [ANSWER]

@@ -1,4 +1,4 @@
-"""Cohort exports: CSV, JSON, xAPI and the zip of portfolios, on records that try to break them."""
+"""Cohort exports: CSV, JSON and the zip of portfolios, on records that try to break them (xAPI: test_xapi.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import csv
 import io
 import json
 import re
-import uuid
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime
-from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -21,14 +18,11 @@ from bot.exports.bundle import safe_stem, write_portfolio_zip
 from bot.exports.csv_export import BOM, COLUMNS, write_csv
 from bot.exports.json_export import write_json
 from bot.exports.records import Answer, PortfolioEntry, ReflectionRecord
-from bot.exports.xapi import statements, write_xapi
 
 from ..support.content import ROOT
-from ..support.records import LONG, fixture_records, fixture_runs
+from ..support.records import LONG, fixture_records
 
 FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
-BASE = "https://elenchus.example.org/xapi"
-HOME = "https://t.me/ElenchusBot"
 
 
 def stored_cells(r: ReflectionRecord) -> list[str]:
@@ -213,237 +207,6 @@ def test_json_streams_record_by_record():
 
     assert write_json(produce(), out, scope={}, generated=GENERATED) == len(records)
     assert len(json.loads(out.getvalue())["reflections"]) == len(records)
-
-
-# ---- xAPI ----------------------------------------------------------------------------------------
-
-STATEMENT_KEYS = {"id", "actor", "verb", "object", "result", "context", "timestamp", "stored", "authority", "version"}
-STATEMENT_KEYS |= {"attachments"}
-AGENT_KEYS = {"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"}
-IFIS = {"mbox", "mbox_sha1sum", "openid", "account"}
-DEFINITION_KEYS = {"name", "description", "type", "moreInfo", "extensions", "interactionType"}
-DEFINITION_KEYS |= {"correctResponsesPattern", "choices", "scale", "source", "target", "steps"}
-INTERACTION_TYPES = {"true-false", "choice", "fill-in", "long-fill-in", "matching", "performance"}
-INTERACTION_TYPES |= {"sequencing", "likert", "numeric", "other"}
-RESULT_KEYS = {"score", "success", "completion", "response", "duration", "extensions"}
-CONTEXT_KEYS = {"registration", "instructor", "team", "contextActivities", "revision", "platform", "language"}
-CONTEXT_KEYS |= {"statement", "extensions"}
-LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3,}(Z|[+-]\d{2}:\d{2})$")
-
-
-def absolute_iri(value) -> bool:
-    parts = urlsplit(value) if isinstance(value, str) else None
-    return bool(parts and parts.scheme and parts.netloc) and not re.search(r"\s", value)
-
-
-def check_language_map(value, where: str) -> None:
-    assert isinstance(value, dict) and value, f"{where}: a language map"
-    for tag, text in value.items():
-        assert LANGUAGE_TAG.match(tag), f"{where}: {tag!r} is not an RFC 5646 tag"
-        assert isinstance(text, str), where
-
-
-def check_extensions(value, where: str) -> None:
-    assert isinstance(value, dict), where
-    assert all(absolute_iri(k) for k in value), f"{where}: extension keys must be IRIs"
-
-
-def check_no_nulls(value, where: str = "statement") -> None:
-    """xAPI forbids null anywhere except inside extensions."""
-    assert value is not None, f"{where} is null"
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key != "extensions":
-                check_no_nulls(inner, f"{where}.{key}")
-    elif isinstance(value, list):
-        for i, inner in enumerate(value):
-            check_no_nulls(inner, f"{where}[{i}]")
-
-
-def check_activity(activity, where: str) -> None:
-    assert set(activity) <= {"objectType", "id", "definition"}, where
-    assert activity.get("objectType", "Activity") == "Activity", where
-    assert absolute_iri(activity["id"]), f"{where}.id"
-    definition = activity.get("definition", {})
-    assert set(definition) <= DEFINITION_KEYS, where
-    for key in ("name", "description"):
-        if key in definition:
-            check_language_map(definition[key], f"{where}.definition.{key}")
-    if "type" in definition:
-        assert absolute_iri(definition["type"]), where
-    if "interactionType" in definition:
-        assert definition["interactionType"] in INTERACTION_TYPES, where
-    if "extensions" in definition:
-        check_extensions(definition["extensions"], where)
-
-
-def check_agent(agent) -> None:
-    assert set(agent) <= AGENT_KEYS
-    assert agent.get("objectType", "Agent") == "Agent"
-    assert len(IFIS & set(agent)) == 1, "exactly one inverse functional identifier"
-    if "account" in agent:
-        assert set(agent["account"]) == {"homePage", "name"}
-        assert absolute_iri(agent["account"]["homePage"]) and isinstance(agent["account"]["name"], str)
-
-
-def validate_statement(s: dict) -> None:
-    """The xAPI 1.0.3 statement rules this exporter must meet (Part Two, sections 2.2 to 2.4 and 4)."""
-    assert set(s) <= STATEMENT_KEYS, f"unknown properties {set(s) - STATEMENT_KEYS}"
-    assert {"actor", "verb", "object"} <= set(s)
-    check_no_nulls(s)
-    parsed = uuid.UUID(s["id"])
-    assert str(parsed) == s["id"] and parsed.variant == uuid.RFC_4122
-    check_agent(s["actor"])
-    assert set(s["verb"]) <= {"id", "display"} and absolute_iri(s["verb"]["id"])
-    check_language_map(s["verb"]["display"], "verb.display")
-    check_activity(s["object"], "object")
-    result = s.get("result", {})
-    assert set(result) <= RESULT_KEYS
-    if "response" in result:
-        assert isinstance(result["response"], str)
-    if "completion" in result:
-        assert isinstance(result["completion"], bool)
-    if "extensions" in result:
-        check_extensions(result["extensions"], "result.extensions")
-    context = s.get("context", {})
-    assert set(context) <= CONTEXT_KEYS
-    if "language" in context:
-        assert LANGUAGE_TAG.match(context["language"])
-    for kind, activities in context.get("contextActivities", {}).items():
-        assert kind in {"parent", "grouping", "category", "other"}
-        assert isinstance(activities, list) and activities
-        for i, activity in enumerate(activities):
-            check_activity(activity, f"context.contextActivities.{kind}[{i}]")
-    if "extensions" in context:
-        check_extensions(context["extensions"], "context.extensions")
-    assert TIMESTAMP.match(s["timestamp"]), s["timestamp"]
-    assert datetime.fromisoformat(s["timestamp"]).tzinfo is not None
-
-
-def export(**kw) -> list[dict]:
-    return list(statements(fixture_records(), fixture_runs(), activity_base=BASE, homepage=HOME, **kw))
-
-
-def test_xapi_every_statement_meets_the_rules():
-    made = export() + export(language="de", titles={"value-and-trust": "Wert und Vertrauen"})
-    assert made
-    for statement in made:
-        validate_statement(statement)
-
-
-def test_xapi_validator_catches_broken_statements():
-    good = export()[0]
-    for broken in (
-        {**good, "extra": 1},
-        {**good, "id": "not-a-uuid"},
-        {**good, "timestamp": "2025-03-01T10:00:00.000"},
-        {**good, "verb": {"id": "responded", "display": {"en-US": "responded"}}},
-        {**good, "result": {"response": 42}},
-        {**good, "context": {**good["context"], "platform": None}},
-        {k: v for k, v in good.items() if k != "actor"},
-    ):
-        with pytest.raises((AssertionError, KeyError, ValueError)):
-            validate_statement(broken)
-
-
-def test_xapi_answer_statements_carry_the_answer_and_context():
-    records = fixture_records()
-    made = export()[: len(records)]
-    for record, s in zip(records, made, strict=True):
-        assert s["actor"] == {"objectType": "Agent", "account": {"homePage": HOME, "name": str(record.participant_id)}}
-        assert s["result"] == {"response": record.answer}
-        assert s["context"]["platform"] == "Elenchus"
-        assert s["context"]["extensions"][f"{BASE}/extensions/socratic-move"] == record.move
-        assert s["context"]["contextActivities"]["parent"][0]["id"] == f"{BASE}/dialogues/value-and-trust"
-        grouping = s["context"]["contextActivities"].get("grouping")
-        assert grouping == (None if record.cohort_id is None else [grouping[0]])
-        if grouping:
-            assert grouping[0]["id"] == f"{BASE}/cohorts/7"
-        question = f"{BASE}/dialogues/value-and-trust/questions/{record.node_id}"
-        assert s["object"]["id"] == (f"{question}/follow-up" if record.probe else question)
-        assert s["object"]["definition"]["description"] == {"und": record.question}
-        assert s["object"]["definition"]["interactionType"] == "long-fill-in"
-        verb = "http://adlnet.gov/expapi/verbs/responded"
-        assert s["verb"] == {"id": verb, "display": {"en-US": "responded"}}
-        assert s["timestamp"] == (record.edited or record.created)
-    follow_up = made[14]
-    assert follow_up["context"]["contextActivities"]["other"] == [
-        {"objectType": "Activity", "id": f"{BASE}/dialogues/value-and-trust/questions/q1"}
-    ]
-    assert "language" not in made[0]["context"]
-    assert export(language="de")[0]["context"]["language"] == "de"
-
-
-def test_xapi_ids_are_stable_unique_and_new_for_an_edit():
-    first, second = export(), export(platform="Elenchus")
-    assert [s["id"] for s in first] == [s["id"] for s in second]
-    assert len({s["id"] for s in first}) == len(first)
-    other_site = list(statements(fixture_records(), [], activity_base="https://other.example/x", homepage=HOME))
-    assert not {s["id"] for s in other_site} & {s["id"] for s in first}
-    record = fixture_records()[0]
-    edited = record.__class__(**{**record.__dict__, "edited": "2025-04-01T00:00:00.000Z"})
-    again = next(statements([edited], [], activity_base=BASE, homepage=HOME))
-    assert again["id"] != first[0]["id"]
-
-
-def test_xapi_completed_only_for_finished_runs():
-    runs = fixture_runs()
-    completed = [s for s in export() if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/completed"]
-    finished = [r for r in runs if r.status == "finished"]
-    assert len(completed) == len(finished) == 12
-    for run, s in zip(finished, completed, strict=True):
-        assert s["object"]["id"] == f"{BASE}/dialogues/{run.dialogue_id}"
-        assert s["result"]["completion"] is True
-        assert s["timestamp"] == run.finished
-        stances = s["result"].get("extensions", {})
-        expected = {"stance-before": run.stance_before, "stance-after": run.stance_after}
-        assert stances == {f"{BASE}/extensions/{k}": v for k, v in expected.items() if v is not None}
-    assert export(titles={"value-and-trust": "Value and trust"})[-1]["object"]["definition"]["name"] == {
-        "und": "Value and trust"
-    }
-
-
-def test_xapi_output_names_nobody():
-    out = io.StringIO()
-    count = write_xapi(fixture_records(), fixture_runs(), out, activity_base=BASE, homepage=HOME)
-    made = json.loads(out.getvalue())
-    assert count == len(made) == len(fixture_records()) + 12
-
-    def strings(value) -> Iterator[str]:
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                yield k
-                yield from strings(v)
-        elif isinstance(value, list):
-            for v in value:
-                yield from strings(v)
-
-    texts = list(strings(made))
-    for name in {r.participant for r in fixture_records()}:
-        assert not any(name.strip() in text for text in texts), name
-    assert "mbox" not in out.getvalue()
-
-
-def test_xapi_streams_and_refuses_relative_iris():
-    out = io.StringIO()
-    records = fixture_records()
-
-    def produce() -> Iterator[ReflectionRecord]:
-        for i, record in enumerate(records):
-            assert out.getvalue().count('"actor"') == i
-            yield record
-
-    assert write_xapi(produce(), [], out, activity_base=BASE, homepage=HOME) == len(records)
-    with pytest.raises(ValueError, match="activity_base"):
-        statements([], [], activity_base="elenchus/xapi", homepage=HOME)
-    with pytest.raises(ValueError, match="homepage"):
-        statements([], [], activity_base=BASE, homepage="t.me")
-    empty = io.StringIO()
-    assert write_xapi([], [], empty, activity_base=BASE, homepage=HOME) == 0
-    assert json.loads(empty.getvalue()) == []
 
 
 # ---- zip of portfolios ---------------------------------------------------------------------------
