@@ -2,11 +2,13 @@
 
 Encoding: UTF-8 with a byte order mark first, because Excel only detects UTF-8 by the BOM
 (without it ümlauts, Greek and emoji turn to mojibake); LibreOffice and Python's
-``encoding="utf-8-sig"`` read it too. Rows are written with the csv module's defaults:
-comma-separated, QUOTE_MINIMAL (a cell is quoted only when it holds a comma, quote or line
-break; inner quotes are doubled) and \\r\\n line endings as RFC 4180 asks. Line breaks inside
-answers stay inside their quoted cell. The caller opens the file with ``newline=""`` so Python
-does not translate line endings a second time.
+``encoding="utf-8-sig"`` read it too. Comma-separated with \\r\\n line endings as RFC 4180 asks;
+every text cell in double quotes with inner quotes doubled (numbers and empty cells bare), so line
+breaks inside answers stay inside their cell. Read by a CSV reader, that is the same as the csv
+module's QUOTE_MINIMAL file exports wrote before (tests/unit/test_fast_exports.py compares).
+
+The lines are built by SQLite (``row_sql``, over the columns bot/storage/queries.py selects): Python
+only encodes and writes them, which makes an export about as fast as the sqlite3 tool (issue 15).
 
 Safety: a spreadsheet runs a cell that begins with = + - @ as a formula (OWASP, "CSV
 injection"); =HYPERLINK(...) and =WEBSERVICE(...) can send the other cells anywhere. Such a cell
@@ -33,13 +35,11 @@ quote too ("''=1"); a typed quote before ordinary text ("'Quoted' Quinn") is lef
 
 from __future__ import annotations
 
-import csv
 import unicodedata
 from collections.abc import Iterable
-from typing import TextIO
+from typing import BinaryIO
 
-from ..engine.probes import word_count
-from .records import ReflectionRecord
+from .records import LABEL_SQL
 
 BOM = "\ufeff"
 COLUMNS = (
@@ -90,39 +90,63 @@ def restore(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and needs_guard(cell[1:]) else cell
 
 
-def _cell(value: object) -> str:
-    return "" if value is None else neutralise(str(value))
+SQL_GUARD = "elenchus_neutralise"
+"""The name under which ``neutralise`` is registered on the connection that builds the rows."""
+CELLS = (
+    "participant",
+    "cohort",
+    "dialogue_id",
+    "dialogue_title",
+    "dialogue_version",
+    "question",
+    "answer",
+    "move",
+    "follow_up",
+    "word_count",
+    "stance_before",
+    "stance_after",
+    "group_session",
+    "created",
+    "edited",
+)
+"""The source columns of the cells, in COLUMNS order (bot/storage/queries.py names them)."""
+NUMBERS = frozenset({"dialogue_version", "word_count", "stance_before", "stance_after", "group_session"})
+"""Cells that hold an integer (or nothing): guarded like all others, never quoted."""
 
 
-def row(record: ReflectionRecord) -> list[str]:
-    """One record as the cells of its row, in COLUMNS order."""
-    values = (
-        record.participant,
-        record.cohort,
-        record.dialogue_id,
-        record.dialogue_title,
-        record.dialogue_version,
-        record.question,
-        record.answer,
-        record.move,
-        "yes" if record.probe else "no",
-        word_count(record.answer),
-        record.stance_before,
-        record.stance_after,
-        record.group_session,
-        record.created,
-        record.edited,
+def _sql_guard(column: str) -> str:
+    """``neutralise`` in SQL. A cell whose first character after typed quotes is printable ASCII
+    other than = + - @ needs no guard, which is nearly every cell; all others go through
+    ``neutralise`` itself (registered as SQL_GUARD), so the rule has one implementation."""
+    rest = f"ltrim({column}, '''')"
+    return (
+        f"case when {column} is null then null when unicode({rest}) between 33 and 126 and substr({rest}, 1, 1) not in ('=', '+', '-', '@') "
+        f"then {column} else {SQL_GUARD}(cast({column} as text)) end"
     )
-    return [_cell(v) for v in values]
 
 
-def write_csv(records: Iterable[ReflectionRecord], out: TextIO) -> int:
-    """Write the BOM, the header and one row per record as each arrives; return the rows written."""
-    out.write(BOM)
-    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+def _sql_cell(column: str) -> str:
+    """One cell: guarded, a text cell in double quotes with inner quotes doubled, NULL empty."""
+    if column == "follow_up":
+        return "case when probe then 'yes' else 'no' end"
+    guarded = _sql_guard(LABEL_SQL if column == "participant" else column)
+    if column in NUMBERS:
+        return f"coalesce({guarded}, '')"
+    return f"""coalesce('"' || replace({guarded}, '"', '""') || '"', '')"""
+
+
+def row_sql() -> str:
+    """The SQL expression of one CSV line (without its line ending) over the source columns."""
+    return " || ',' || ".join(_sql_cell(c) for c in CELLS)
+
+
+def write_lines(batches: Iterable[list[str]], out: BinaryIO) -> int:
+    """Write the BOM, the header and the lines SQLite built, in UTF-8 with CRLF line endings; return
+    the rows written."""
+    out.write((BOM + ",".join(COLUMNS) + "\r\n").encode())
     count = 0
-    for record in records:
-        writer.writerow(row(record))
-        count += 1
+    for lines in batches:
+        count += len(lines)
+        lines.append("")
+        out.write("\r\n".join(lines).encode())
     return count

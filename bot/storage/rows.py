@@ -77,6 +77,8 @@ class Reflection:
     message_id: int | None
     cohort_id: int | None
     group_session_id: int | None
+    word_count: int | None = None
+    """Words in the answer as exports count them (bot.engine.listening.word_count), kept with it."""
 
     @staticmethod
     def decode(row: dict[str, Any]) -> dict[str, Any]:
@@ -246,3 +248,31 @@ class PersonalData:
     stances: list[Stance]
     memberships: list[Role]
     facilitating: list[Role]
+
+
+@dataclass(frozen=True)
+class RunCount:
+    """Of a dialogue in a cohort: participants who started it, and who finished it at least once."""
+
+    dialogue_id: str
+    started: int
+    finished: int
+
+
+@dataclass(frozen=True)
+class ValueCount:
+    """Of a dialogue in a cohort: how many (answers, participants) have this value (words, rating)."""
+
+    dialogue_id: str
+    value: int
+    n: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One participant's runs of one dialogue, for the overview."""
+
+    participant_id: int
+    participant_name: str | None
+    dialogue_id: str
+    finished: int

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from ..engine.listening import word_count
+
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
     db["participants"].create(
@@ -214,6 +216,18 @@ def _m7_group_bindings(db: sqlite_utils.Database) -> None:
     db["group_sessions"].add_column("control_count", int)
 
 
+def _m8_export_speed(db: sqlite_utils.Database) -> None:
+    """Exports at SQLite's speed: each answer's word count stored with it (backfilled here with the
+    same function that counts new answers, bot.engine.listening.word_count), so an export's rows can
+    be built in SQL; and an index for exports and overviews filtered to a cohort and a dialogue
+    (before it, an export of one dialogue read the whole cohort)."""
+    db["reflections"].add_column("word_count", int)
+    db.conn.create_function("elenchus_word_count", 1, word_count, deterministic=True)
+    db.execute("update reflections set word_count = elenchus_word_count(answer)")
+    db["reflections"].create_index(["cohort_id", "dialogue_id"])
+    db["runs"].create_index(["cohort_id", "dialogue_id"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_initial,
     _m2_telegram,
@@ -222,6 +236,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m5_stance_lookup,
     _m6_inbox_outbox,
     _m7_group_bindings,
+    _m8_export_speed,
 ]
 
 

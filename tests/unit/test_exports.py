@@ -18,12 +18,12 @@ import pytest
 from bot.content.prompts import load_prompts
 from bot.engine.probes import word_count
 from bot.exports.bundle import safe_stem, write_portfolio_zip
-from bot.exports.csv_export import BOM, COLUMNS, write_csv
-from bot.exports.json_export import write_json
+from bot.exports.csv_export import BOM, COLUMNS
 from bot.exports.records import Answer, PortfolioEntry, ReflectionRecord
 from bot.exports.xapi import statements, write_xapi
 
 from ..support.content import ROOT
+from ..support.old_exports import write_csv, write_json
 from ..support.records import LONG, fixture_records, fixture_runs
 
 FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
