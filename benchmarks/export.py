@@ -30,6 +30,7 @@ from bot.app import exporting
 from bot.content.loader import load_course
 from bot.content.prompts import Prompts, load_prompts
 from bot.engine import Course
+from bot.engine.listening import word_count
 from bot.engine.step import localize
 from bot.storage import Storage
 
@@ -160,6 +161,7 @@ def build_db(path: Path, rows: int, participants: int, course: Course, seed: int
                                 "node_id": node.id,
                                 "question": question,
                                 "answer": answer,
+                                "word_count": word_count(answer),
                                 "move": node.move,
                                 "probe": int(probe),
                                 "created": _stamp(base, clock),

@@ -101,7 +101,7 @@ def write(
             select,
             scope.cohort_ids,
             titles=titles,
-            functions={csv_export.SQL_GUARD: csv_export.neutralise},
+            functions={csv_export.SQL_GUARD: csv_export.sql_neutralise},
             **scope.filters(),
         )
         if fmt == "csv":

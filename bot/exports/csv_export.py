@@ -114,39 +114,59 @@ NUMBERS = frozenset({"dialogue_version", "word_count", "stance_before", "stance_
 """Cells that hold an integer (or nothing): guarded like all others, never quoted."""
 
 
-def _sql_guard(column: str) -> str:
-    """``neutralise`` in SQL. A cell whose first character after typed quotes is printable ASCII
-    other than = + - @ needs no guard, which is nearly every cell; all others go through
-    ``neutralise`` itself (registered as SQL_GUARD), so the rule has one implementation."""
-    rest = f"ltrim({column}, '''')"
-    return (
-        f"case when {column} is null then null when unicode({rest}) between 33 and 126 and substr({rest}, 1, 1) not in ('=', '+', '-', '@') "
-        f"then {column} else {SQL_GUARD}(cast({column} as text)) end"
-    )
+SAFE_START = "[0-9A-Za-z]*"
+"""A GLOB pattern: a cell that begins with an ASCII letter or digit never needs the guard."""
+TEXTS = tuple(c for c in CELLS if c not in NUMBERS and c != "follow_up")
+TYPED = ("participant_name", "question", "answer")
+"""The texts that come from people (a name, an answer; a question may quote one): the only ones
+that could hold a NUL character. The course's texts and timestamps cannot."""
 
 
-def _sql_cell(column: str) -> str:
-    """One cell: guarded, a text cell in double quotes with inner quotes doubled, NULL empty."""
+def _guarded(column: str) -> str:
+    """``neutralise`` in SQL, for one source column. A cell that begins with an ASCII letter or
+    digit (nearly every cell) is left as it is; every other one goes through ``neutralise`` itself
+    (registered as SQL_GUARD), so the rule has one implementation. A number needs it only when
+    negative. The participant cell is tested by the name it begins with (or its "P")."""
     if column == "follow_up":
         return "case when probe then 'yes' else 'no' end"
-    guarded = _sql_guard(LABEL_SQL if column == "participant" else column)
     if column in NUMBERS:
-        return f"coalesce({guarded}, '')"
-    return f"""coalesce('"' || replace({guarded}, '"', '""') || '"', '')"""
+        return f"case when {column} >= 0 or {column} is null then {column} else {SQL_GUARD}({column}) end"
+    value, start = column, column
+    if column == "participant":
+        value, start = LABEL_SQL, "coalesce(nullif(participant_name, ''), 'P')"
+    return f"case when {start} glob '{SAFE_START}' then {value} else {SQL_GUARD}({value}) end"
+
+
+def _quoted(column: str) -> str:
+    """A text cell in double quotes with inner quotes doubled (NULL as an empty cell)."""
+    return f"""'"' || replace(coalesce({_guarded(column)}, ''), '"', '""') || '"'"""
 
 
 def row_sql() -> str:
-    """The SQL expression of one CSV line (without its line ending) over the source columns."""
-    return " || ',' || ".join(_sql_cell(c) for c in CELLS)
+    """The SQL expression of one CSV line (without its line ending) over the source columns.
+
+    One printf() builds the line: its %w doubles the double quotes of a text cell, its %s writes a
+    number or NULL (as nothing). printf stops at a NUL character, so a row with one in a typed text
+    is built by concatenation instead (slower, and hardly ever needed)."""
+    line = ",".join('"%w"' if c in TEXTS else "%s" for c in CELLS)
+    cells = ", ".join(f"coalesce({_guarded(c)}, '')" if c in TEXTS else _guarded(c) for c in CELLS)
+    has_nul = " or ".join(f"instr({c}, char(0))" for c in TYPED)
+    concatenated = " || ',' || ".join(_quoted(c) if c in TEXTS else f"coalesce({_guarded(c)}, '')" for c in CELLS)
+    return f"case when {has_nul} then {concatenated} else printf('{line}', {cells}) end"
 
 
-def write_lines(batches: Iterable[list[str]], out: BinaryIO) -> int:
+def sql_neutralise(cell: object) -> str | None:
+    """``neutralise`` as SQL_GUARD: for any value SQLite passes (a number as text), NULL as NULL."""
+    return None if cell is None else neutralise(str(cell))
+
+
+def write_lines(batches: Iterable[list[bytes]], out: BinaryIO) -> int:
     """Write the BOM, the header and the lines SQLite built, in UTF-8 with CRLF line endings; return
     the rows written."""
     out.write((BOM + ",".join(COLUMNS) + "\r\n").encode())
     count = 0
     for lines in batches:
         count += len(lines)
-        lines.append("")
-        out.write("\r\n".join(lines).encode())
+        lines.append(b"")
+        out.write(b"\r\n".join(lines))
     return count

@@ -36,7 +36,7 @@ def object_sql() -> str:
         'question', question,
         'answer', answer,
         'move', move,
-        'follow_up', json(case when probe then 'true' else 'false' end),
+        'follow_up', case when probe then json('true') else json('false') end,
         'word_count', word_count,
         'stance', json_object('before', stance_before, 'after', stance_after),
         'group_session', group_session,
@@ -44,7 +44,7 @@ def object_sql() -> str:
         'edited', edited)"""
 
 
-def write_lines(batches: Iterable[list[str]], out: BinaryIO, *, scope: dict[str, Any], generated: str) -> int:
+def write_lines(batches: Iterable[list[bytes]], out: BinaryIO, *, scope: dict[str, Any], generated: str) -> int:
     """Write the export object with the reflections SQLite built; return how many were written."""
     out.write(
         (
@@ -58,7 +58,7 @@ def write_lines(batches: Iterable[list[str]], out: BinaryIO, *, scope: dict[str,
     )
     count = 0
     for lines in batches:
-        out.write((("," if count else "") + "\n    " + ",\n    ".join(lines)).encode())
+        out.write((b"," if count else b"") + b"\n    " + b",\n    ".join(lines))
         count += len(lines)
     out.write(b"\n  ]\n}\n" if count else b"]\n}\n")
     return count

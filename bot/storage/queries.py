@@ -37,22 +37,24 @@ class ExportQueries:
         dialogue_id: str | None = None,
         participant_id: int | None = None,
         since: str | None = None,
-    ) -> Iterator[list[str]]:
+    ) -> Iterator[list[bytes]]:
         """An export's rows as SQLite builds them: `select` is one expression over the columns below
         (reflection_id, participant_name, dialogue_title, word_count, stance_before, ...), computed
-        per answer, oldest first, in batches. `titles` maps dialogue ids to their shown titles (an
+        per answer, oldest first, in batches, as UTF-8 (Python never decodes or encodes them). `titles` maps dialogue ids to their shown titles (an
         unknown dialogue shows its id); `functions` are registered on the connection first."""
         where, args = _scope_filter("r", cohort_ids, dialogue_id, participant_id, since, "created")
         self.db.conn.create_function("elenchus_word_count", 1, word_count, deterministic=True)
         for name, function in (functions or {}).items():
             self.db.conn.create_function(name, 1, function, deterministic=True)
+        # The OFFSET keeps SQLite from flattening the inner select into the outer one, which would
+        # compute a column (a stance subquery) again for every use of it in `select`.
         title = (
             "case r.dialogue_id " + " ".join("when ? then ?" for _ in titles) + " else r.dialogue_id end"
             if titles
             else "r.dialogue_id"
         )
         cursor = self.db.conn.execute(
-            f"""select {select} from (
+            f"""select cast({select} as blob) from (
                 select r.id as reflection_id, r.run_id, r.participant_id, p.name as participant_name,
                        r.cohort_id, c.name as cohort, r.dialogue_id, {title} as dialogue_title,
                        r.dialogue_version, r.node_id, r.question, r.answer, r.move, r.probe,
@@ -61,7 +63,7 @@ class ExportQueries:
                        {_stance_columns("r.run_id")}
                 from reflections r join participants p on p.id = r.participant_id
                 left join cohorts c on c.id = r.cohort_id
-                where {where}) order by reflection_id""",
+                where {where} order by r.id limit -1 offset 0)""",
             [value for pair in titles.items() for value in pair] + args,
         )
         while batch := cursor.fetchmany(BATCH):
