@@ -83,16 +83,23 @@ class ExportQueries:
         )
 
     def word_counts(self, cohort_ids: Iterable[int]) -> list[ValueCount]:
-        """Per dialogue and word count: how many answers have that many words."""
+        """Per dialogue and word count: how many answers have that many words (from the index on
+        cohort, dialogue and word count; an answer stored without its count is counted here)."""
         where, args = _scope_filter("r", cohort_ids, None, None, None, "created")
-        self.db.conn.create_function("elenchus_word_count", 1, word_count, deterministic=True)
-        return self.db.rows(
+        counted = self.db.rows(
             ValueCount,
-            f"""select r.dialogue_id, coalesce(r.word_count, elenchus_word_count(r.answer)) as value,
-                       count(*) as n
-                from reflections r where {where} group by 1, 2""",
+            f"""select r.dialogue_id, r.word_count as value, count(*) as n from reflections r
+                where {where} and r.word_count is not null group by 1, 2""",
             args,
         )
+        missing = self.db.execute(
+            f"select r.dialogue_id, r.answer from reflections r where {where} and r.word_count is null", args
+        )
+        extra: dict[tuple[str, int], int] = {}
+        for dialogue_id, answer in missing:
+            key = (dialogue_id, word_count(answer))
+            extra[key] = extra.get(key, 0) + 1
+        return counted + [ValueCount(d, v, n) for (d, v), n in extra.items()]
 
     def latest_stances(self, cohort_ids: Iterable[int], phase: str) -> list[ValueCount]:
         """Per dialogue and rating: how many participants gave it in their latest run of the

@@ -219,13 +219,15 @@ def _m7_group_bindings(db: sqlite_utils.Database) -> None:
 def _m8_export_speed(db: sqlite_utils.Database) -> None:
     """Exports at SQLite's speed: each answer's word count stored with it (backfilled here with the
     same function that counts new answers, bot.engine.listening.word_count), so an export's rows can
-    be built in SQL; and an index for exports and overviews filtered to a cohort and a dialogue
-    (before it, an export of one dialogue read the whole cohort)."""
+    be built in SQL; and indexes for exports and overviews by cohort and dialogue (before them, an
+    export of one dialogue read the whole cohort), which also hold what the overview counts (word
+    counts; who started and finished), so its aggregates never read the answers themselves."""
     db["reflections"].add_column("word_count", int)
     db.conn.create_function("elenchus_word_count", 1, word_count, deterministic=True)
     db.execute("update reflections set word_count = elenchus_word_count(answer)")
-    db["reflections"].create_index(["cohort_id", "dialogue_id"])
-    db["runs"].create_index(["cohort_id", "dialogue_id"])
+    db["reflections"].create_index(["cohort_id", "dialogue_id"])  # an export of one dialogue, in rowid order
+    db["reflections"].create_index(["cohort_id", "dialogue_id", "word_count"])  # the overview's word counts
+    db["runs"].create_index(["cohort_id", "dialogue_id", "participant_id", "status"])
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [

@@ -375,6 +375,21 @@ def test_an_export_of_one_dialogue_reads_only_that_dialogue(stored, course, prom
     finally:
         reader.close()
     assert "SEARCH r USING INDEX idx_reflections_cohort_id_dialogue_id (cohort_id=? AND dialogue_id=?)" in plan, plan
+    assert "TEMP B-TREE" not in plan, "in answer order without sorting"
+
+
+def test_the_overview_counts_words_from_the_index_alone(stored):
+    path, ids = stored
+    reader = Reader(path)
+    statements: list[str] = []
+    reader.database.conn.set_trace_callback(statements.append)
+    try:
+        reader.exports.word_counts((ids["a"],))
+        query = next(s for s in statements if "group by" in s)
+        plan = " ".join(row[3] for row in reader.database.conn.execute("explain query plan " + query))
+    finally:
+        reader.close()
+    assert "USING COVERING INDEX idx_reflections_cohort_id_dialogue_id_word_count" in plan, plan
 
 
 def test_the_reader_cannot_write(stored):
