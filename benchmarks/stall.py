@@ -50,6 +50,8 @@ THINK = 4.0
 """Mean seconds between a participant's inputs: human pace, under Telegram's 30 messages a second."""
 TARGET = 1.5
 EXPORT_TIMEOUT = 300.0
+FACILITATOR_PACE = 3.5
+"""Seconds per export round at least (its three updates stay within the flood guard's 1 a second)."""
 
 
 @dataclass
@@ -124,10 +126,13 @@ async def _facilitator(fake: FakeTelegram, code: str, cohort: str) -> Participan
 async def _export_loop(fake: FakeTelegram, fiona: Participant, cohort: str, done: asyncio.Event) -> Exporting:
     result = Exporting()
     while not done.is_set():
+        round_started = time.monotonic()
         before = len([m for m in fake.messages(fiona.chat) if m.document])
         await fiona.command("/export")
-        await fiona.press(cohort, timeout=60)
-        await fiona.press("CSV", timeout=60)
+        picking = await fiona.expect("Which cohort?", timeout=60)  # this round's message, not an earlier one
+        fake.press(fiona.user, picking.message_id, cohort)
+        formats = await fiona.expect("Which format", timeout=60)
+        fake.press(fiona.user, formats.message_id, "CSV")
         started = time.monotonic()
         docs = await fake.wait_for_async(
             lambda before=before: [m for m in fake.messages(fiona.chat) if m.document][before:] or None,
@@ -140,6 +145,8 @@ async def _export_loop(fake: FakeTelegram, fiona: Participant, cohort: str, done
         done_at = [m for m in fake.requests if m.method == "sendDocument"][-1].time
         result.making.append((started, ready[-1].time if ready else done_at))
         result.sending.append((result.making[-1][1], done_at))
+        # Three updates per export: at most one a second on average, as the bot's flood guard allows.
+        await asyncio.sleep(max(0.0, FACILITATOR_PACE - (time.monotonic() - round_started)))
     return result
 
 

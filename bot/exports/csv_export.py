@@ -134,7 +134,7 @@ def _guarded(column: str) -> str:
     value, start = column, column
     if column == "participant":
         value, start = LABEL_SQL, "coalesce(nullif(participant_name, ''), 'P')"
-    return f"case when {start} glob '{SAFE_START}' then {value} else {SQL_GUARD}({value}) end"
+    return f"case when {start} glob '{SAFE_START}' or {start} is null then {value} else {SQL_GUARD}({value}) end"
 
 
 def _quoted(column: str) -> str:
