@@ -243,21 +243,33 @@ def _dialogue_stats(
 
 
 def _participants(progress: Iterable[tuple[int, str, str, bool]], order: list[str]) -> tuple[ParticipantProgress, ...]:
+    """Per participant, the dialogues they started and finished, in course order. Kept as bit sets
+    while counting, and the tuples shared between participants with the same ones, so a cohort's
+    overview holds little more than one entry per participant."""
+    position = {d: i for i, d in enumerate(order)}
     labels: dict[int, str] = {}
-    started: dict[int, set[str]] = defaultdict(set)
-    finished: dict[int, set[str]] = defaultdict(set)
+    started: dict[int, int] = defaultdict(int)
+    finished: dict[int, int] = defaultdict(int)
     for participant, label, dialogue, done in progress:
         labels[participant] = label
-        started[participant].add(dialogue)
+        bit = 1 << position[dialogue]
+        started[participant] |= bit
         if done:
-            finished[participant].add(dialogue)
+            finished[participant] |= bit
+    shared: dict[int, tuple[str, ...]] = {}
+
+    def dialogues(mask: int) -> tuple[str, ...]:
+        if mask not in shared:
+            shared[mask] = tuple(d for i, d in enumerate(order) if mask >> i & 1)
+        return shared[mask]
+
     people = sorted(labels, key=lambda p: (labels[p].casefold(), p))
     return tuple(
         ParticipantProgress(
             participant_id=p,
             participant=labels[p],
-            started=tuple(d for d in order if d in started[p]),
-            finished=tuple(d for d in order if d in finished[p]),
+            started=dialogues(started[p]),
+            finished=dialogues(finished[p]),
         )
         for p in people
     )
