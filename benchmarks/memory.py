@@ -98,7 +98,7 @@ def overview_child(db: Path) -> dict[str, Any]:
     from bot.content.loader import load_course
     from bot.storage import Storage
 
-    from .export import COHORT
+    from .export_data import COHORT
 
     course = load_course(ROOT / "content")
     storage = Storage(db)
@@ -121,7 +121,7 @@ def overview_child(db: Path) -> dict[str, Any]:
 def overview_memory(result: Result, workdir: Path) -> None:
     from bot.content.loader import load_course
 
-    from .export import build_db
+    from .export_data import build_db
 
     course = load_course(ROOT / "content")
     measured = {}
