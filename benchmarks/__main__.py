@@ -38,8 +38,15 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         nargs="+",
         default=None,
-        help="export: row counts whose CSV export's peak memory is compared (default: rows/4, rows/2, rows)",
+        help="export: row counts whose CSV export's peak memory is compared (default: rows/10 and rows)",
     )
+    parser.add_argument(
+        "--stall-participants",
+        type=int,
+        default=40,
+        help="export: participants at human pace while the bot exports (40; 0 skips the p99 measurement)",
+    )
+    parser.add_argument("--stall-think", type=float, default=4.0, help="export: their mean think time in s (4)")
     parser.add_argument(
         "--memory-participants", type=int, default=10_000, help="memory: participants mid-dialogue (10000)"
     )
@@ -89,7 +96,14 @@ def _run(name: str, args: argparse.Namespace) -> Result:
     if name == "export":
         from . import export
 
-        return export.run(args.rows, args.export_participants, args.memory_rows, profile=args.profile)
+        return export.run(
+            args.rows,
+            args.export_participants,
+            args.memory_rows,
+            profile=args.profile,
+            stall_participants=args.stall_participants,
+            stall_think=args.stall_think,
+        )
     if name == "startup":
         from . import startup
 

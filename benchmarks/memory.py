@@ -1,8 +1,11 @@
 """Resident memory of a bot process: the Application as production builds it, and the Service with
 10,000 participants each in the middle of a dialogue (made through the Service, no HTTP), measured
-in a fresh process so that nothing else this benchmark run did counts.
+in a fresh process so that nothing else this benchmark run did counts. And the cohort overview's
+peak Python allocations (tracemalloc) at 10,000 and 100,000 answers: flat, since it is computed
+from SQL aggregates (issue 15).
 
 `python -m benchmarks.memory --child N DB` is that process; it prints its measurements as JSON.
+`python -m benchmarks.memory --overview DB` measures one overview the same way.
 """
 
 from __future__ import annotations
@@ -81,6 +84,84 @@ def child(participants: int, db: Path) -> dict[str, Any]:
     return measured
 
 
+OVERVIEW_SIZES = (10_000, 100_000)
+OVERVIEW_FLAT = 0.10
+"""The overview's peak counts as flat when the largest cohort's is within 10% (or 1 MiB) of the smallest's."""
+
+
+def overview_child(db: Path) -> dict[str, Any]:
+    """In a fresh process: the benchmark cohort's overview (exporting.cohort_report, as /cohort and
+    `elenchus report` make it) under tracemalloc; its peak of Python allocations."""
+    import tracemalloc
+
+    from bot.app import exporting
+    from bot.content.loader import load_course
+    from bot.storage import Storage
+
+    from .export_data import COHORT
+
+    course = load_course(ROOT / "content")
+    storage = Storage(db)
+    try:
+        cohort = storage.cohorts.by_name(COHORT)
+        exporting.cohort_report(storage, course, cohort, actor="benchmark")  # warm: imports, fonts
+        gc.collect()
+        tracemalloc.start()
+        started = time.perf_counter()
+        report = exporting.cohort_report(storage, course, cohort, actor="benchmark")
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        answers = sum(d.answers for d in report.overview.dialogues)
+        return {"peak_mib": peak, "seconds": seconds, "answers": answers, "rss_peak_mb": rss_mb()}
+    finally:
+        storage.close()
+
+
+def overview_memory(result: Result, workdir: Path) -> None:
+    from bot.content.loader import load_course
+
+    from .export_data import build_db
+
+    course = load_course(ROOT / "content")
+    measured = {}
+    for size in OVERVIEW_SIZES:
+        db = workdir / f"overview-{size}.db"
+        build_db(db, size, min(1000, size), course)
+        completed = subprocess.run(
+            [sys.executable, "-m", "benchmarks.memory", "--overview", str(db)],
+            cwd=ROOT,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"the overview child failed:\n{completed.stderr}")
+        measured[size] = json.loads(completed.stdout.strip().splitlines()[-1])
+    small, large = (measured[s]["peak_mib"] for s in OVERVIEW_SIZES)
+    result.add(
+        "cohort overview: peak Python allocations at 10k / 100k answers",
+        f"{small:.2f} / {large:.2f}",
+        "MiB",
+        f"flat (<= {OVERVIEW_FLAT:.0%} or 1 MiB more)",
+        large - small <= max(OVERVIEW_FLAT * small, 1.0),
+    )
+    result.add(
+        "cohort overview: time at 10k / 100k answers",
+        " / ".join(f"{measured[s]['seconds']:.2f}" for s in OVERVIEW_SIZES),
+        "s",
+    )
+    result.notes.append(
+        "Cohort overview: exporting.cohort_report (as /cohort and `elenchus report` make it: overview, text, "
+        "Markdown, chart) on the export benchmark's database (1,000 participants in one cohort, runs of all "
+        "dialogues) at 10,000 and 100,000 answers, each in a fresh process after one warm-up call; "
+        "tracemalloc's peak of Python allocations during the second call."
+    )
+    result.details["overview"] = measured
+
+
 def run(participants: int = 10_000) -> Result:
     result = Result("memory")
     workdir = Path(tempfile.mkdtemp(prefix="elenchus-bench-memory-"))
@@ -97,6 +178,7 @@ def run(participants: int = 10_000) -> Result:
         if completed.returncode != 0:
             raise RuntimeError(f"the memory child failed:\n{completed.stderr}")
         m = json.loads(completed.stdout.strip().splitlines()[-1])
+        overview_memory(result, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     per = (m["rss_after_mb"] - m["rss_before_mb"]) * 1024 / max(participants, 1)
@@ -134,8 +216,9 @@ def run(participants: int = 10_000) -> Result:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m benchmarks.memory")
-    parser.add_argument("--child", nargs=2, metavar=("PARTICIPANTS", "DB"), required=True)
+    parser.add_argument("--child", nargs=2, metavar=("PARTICIPANTS", "DB"))
+    parser.add_argument("--overview", type=Path, metavar="DB")
     args = parser.parse_args()
     with contextlib.redirect_stdout(sys.stderr):
-        measured = child(int(args.child[0]), Path(args.child[1]))
+        measured = overview_child(args.overview) if args.overview else child(int(args.child[0]), Path(args.child[1]))
     print(json.dumps(measured))

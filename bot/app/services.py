@@ -80,4 +80,6 @@ class Services:
         self.storage.database.reopen()
 
     def close(self) -> None:
+        if self._exports is not None:
+            self._exports.close()  # exports still running in worker threads finish first
         self.storage.close()

@@ -2,11 +2,13 @@
 
 Encoding: UTF-8 with a byte order mark first, because Excel only detects UTF-8 by the BOM
 (without it ümlauts, Greek and emoji turn to mojibake); LibreOffice and Python's
-``encoding="utf-8-sig"`` read it too. Rows are written with the csv module's defaults:
-comma-separated, QUOTE_MINIMAL (a cell is quoted only when it holds a comma, quote or line
-break; inner quotes are doubled) and \\r\\n line endings as RFC 4180 asks. Line breaks inside
-answers stay inside their quoted cell. The caller opens the file with ``newline=""`` so Python
-does not translate line endings a second time.
+``encoding="utf-8-sig"`` read it too. Comma-separated with \\r\\n line endings as RFC 4180 asks;
+every text cell in double quotes with inner quotes doubled (numbers and empty cells bare), so line
+breaks inside answers stay inside their cell. Read by a CSV reader, that is the same as the csv
+module's QUOTE_MINIMAL file exports wrote before (tests/unit/test_fast_exports.py compares).
+
+The lines are built by SQLite (``row_sql``, over the columns bot/storage/queries.py selects): Python
+only encodes and writes them, which makes an export about as fast as the sqlite3 tool (issue 15).
 
 Safety: a spreadsheet runs a cell that begins with = + - @ as a formula (OWASP, "CSV
 injection"); =HYPERLINK(...) and =WEBSERVICE(...) can send the other cells anywhere. Such a cell
@@ -33,13 +35,11 @@ quote too ("''=1"); a typed quote before ordinary text ("'Quoted' Quinn") is lef
 
 from __future__ import annotations
 
-import csv
 import unicodedata
 from collections.abc import Iterable
-from typing import TextIO
+from typing import BinaryIO
 
-from ..engine.probes import word_count
-from .records import ReflectionRecord
+from .records import LABEL_SQL
 
 BOM = "\ufeff"
 COLUMNS = (
@@ -91,51 +91,91 @@ def restore(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and needs_guard(cell[1:]) else cell
 
 
-def _cell(value: object) -> str:
-    return "" if value is None else neutralise(str(value))
+SQL_GUARD = "elenchus_neutralise"
+"""The name under which ``neutralise`` is registered on the connection that builds the rows."""
+CELLS = (
+    "participant",
+    "cohort",
+    "dialogue_id",
+    "dialogue_title",
+    "dialogue_version",
+    "question",
+    "answer",
+    "move",
+    "follow_up",
+    "word_count",
+    "stance_before",
+    "stance_after",
+    "group_session",
+    "created",
+    "edited",
+    "comments",
+)
+"""The source columns of the cells, in COLUMNS order (bot/storage/queries.py names them)."""
+NUMBERS = frozenset({"dialogue_version", "word_count", "stance_before", "stance_after", "group_session"})
+"""Cells that hold an integer (or nothing): guarded like all others, never quoted."""
 
 
-def row(record: ReflectionRecord) -> list[str]:
-    """One record as the cells of its row, in COLUMNS order."""
-    values = (
-        record.participant,
-        record.cohort,
-        record.dialogue_id,
-        record.dialogue_title,
-        record.dialogue_version,
-        record.question,
-        record.answer,
-        record.move,
-        "yes" if record.probe else "no",
-        word_count(record.answer),
-        record.stance_before,
-        record.stance_after,
-        record.group_session,
-        record.created,
-        record.edited,
-        comments_cell(record),
-    )
-    return [_cell(v) for v in values]
+COMMENTS_SQL = """(select group_concat(line, char(10)) from (
+    select coalesce(nullif(m.author_name, ''), '-') || ' (' || substr(m.created, 1, 10) || '): ' || m.text
+        || case when m.reply is null then ''
+           else char(10) || '  reply (' || substr(coalesce(m.replied, ''), 1, 10) || '): ' || m.reply end as line
+    from comments m where m.reflection_id = r.id order by m.id))"""
+"""The comments cell over an answer `r`: one line per comment, "<author> (<date>): <comment>", each
+followed by "  reply (<date>): <reply>" where the participant answered; empty without comments."""
+SAFE_START = "[0-9A-Za-z]*"
+"""A GLOB pattern: a cell that begins with an ASCII letter or digit never needs the guard."""
+TEXTS = tuple(c for c in CELLS if c not in NUMBERS and c != "follow_up")
+TYPED = ("participant_name", "question", "answer", "comments")
+"""The texts that come from people (a name, an answer; a question may quote one): the only ones
+that could hold a NUL character. The course's texts and timestamps cannot."""
 
 
-def comments_cell(record: ReflectionRecord) -> str:
-    """Facilitators' comments on the answer, one per line, each with the participant's reply:
-    "<author> (<date>): <comment>" and "  reply (<date>): <reply>"; empty without comments."""
-    lines = []
-    for comment in record.comments:
-        lines.append(f"{comment.author or '-'} ({comment.created[:10]}): {comment.text}")
-        if comment.reply is not None:
-            lines.append(f"  reply ({(comment.replied or '')[:10]}): {comment.reply}")
-    return "\n".join(lines)
+def _guarded(column: str) -> str:
+    """``neutralise`` in SQL, for one source column. A cell that begins with an ASCII letter or
+    digit (nearly every cell) is left as it is; every other one goes through ``neutralise`` itself
+    (registered as SQL_GUARD), so the rule has one implementation. A number needs it only when
+    negative. The participant cell is tested by the name it begins with (or its "P")."""
+    if column == "follow_up":
+        return "case when probe then 'yes' else 'no' end"
+    if column in NUMBERS:
+        return f"case when {column} >= 0 or {column} is null then {column} else {SQL_GUARD}({column}) end"
+    value, start = column, column
+    if column == "participant":
+        value, start = LABEL_SQL, "coalesce(nullif(participant_name, ''), 'P')"
+    return f"case when {start} glob '{SAFE_START}' or {start} is null then {value} else {SQL_GUARD}({value}) end"
 
 
-def write_csv(records: Iterable[ReflectionRecord], out: TextIO) -> int:
-    """Write the BOM, the header and one row per record as each arrives; return the rows written."""
-    out.write(BOM)
-    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+def _quoted(column: str) -> str:
+    """A text cell in double quotes with inner quotes doubled (NULL as an empty cell)."""
+    return f"""'"' || replace(coalesce({_guarded(column)}, ''), '"', '""') || '"'"""
+
+
+def row_sql() -> str:
+    """The SQL expression of one CSV line (without its line ending) over the source columns.
+
+    One printf() builds the line: its %w doubles the double quotes of a text cell, its %s writes a
+    number or NULL (as nothing). printf stops at a NUL character, so a row with one in a typed text
+    is built by concatenation instead (slower, and hardly ever needed)."""
+    line = ",".join('"%w"' if c in TEXTS else "%s" for c in CELLS)
+    cells = ", ".join(f"coalesce({_guarded(c)}, '')" if c in TEXTS else _guarded(c) for c in CELLS)
+    has_nul = " or ".join(f"instr({c}, char(0))" for c in TYPED)
+    concatenated = " || ',' || ".join(_quoted(c) if c in TEXTS else f"coalesce({_guarded(c)}, '')" for c in CELLS)
+    return f"case when {has_nul} then {concatenated} else printf('{line}', {cells}) end"
+
+
+def sql_neutralise(cell: object) -> str | None:
+    """``neutralise`` as SQL_GUARD: for any value SQLite passes (a number as text), NULL as NULL."""
+    return None if cell is None else neutralise(str(cell))
+
+
+def write_lines(batches: Iterable[list[bytes]], out: BinaryIO) -> int:
+    """Write the BOM, the header and the lines SQLite built, in UTF-8 with CRLF line endings; return
+    the rows written."""
+    out.write((BOM + ",".join(COLUMNS) + "\r\n").encode())
     count = 0
-    for record in records:
-        writer.writerow(row(record))
-        count += 1
+    for lines in batches:
+        count += len(lines)
+        lines.append(b"")
+        out.write(b"\r\n".join(lines))
     return count

@@ -133,3 +133,10 @@ class StanceRecord:
 def participant_label(participant_id: int, name: str | None) -> str:
     """How facilitators see a participant: first name plus a stable number, since names repeat."""
     return f"{name} (P{participant_id})" if name else f"P{participant_id}"
+
+
+LABEL_SQL = (
+    "(case when participant_name is null or participant_name = '' then 'P' || participant_id "
+    "else participant_name || ' (P' || participant_id || ')' end)"
+)
+"""participant_label in SQL, over the columns participant_id and participant_name."""

@@ -81,6 +81,8 @@ class Reflection:
     group_session_id: int | None
     hidden_from_peers: str | None = None
     """When a facilitator hid it from the cohort's peers."""
+    word_count: int | None = None
+    """Words in the answer as exports count them (bot.engine.listening.word_count), kept with it."""
 
     @staticmethod
     def decode(row: dict[str, Any]) -> dict[str, Any]:
@@ -441,3 +443,31 @@ class MemberProgress:
     """When they first finished it (None: not yet)."""
     active: int
     """1 if a run of it is in progress."""
+
+
+@dataclass(frozen=True)
+class RunCount:
+    """Of a dialogue in a cohort: participants who started it, and who finished it at least once."""
+
+    dialogue_id: str
+    started: int
+    finished: int
+
+
+@dataclass(frozen=True)
+class ValueCount:
+    """Of a dialogue in a cohort: how many (answers, participants) have this value (words, rating)."""
+
+    dialogue_id: str
+    value: int
+    n: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One participant's runs of one dialogue, for the overview."""
+
+    participant_id: int
+    participant_name: str | None
+    dialogue_id: str
+    finished: int

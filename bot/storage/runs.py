@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import SaveReflection, SaveStance
+from ..engine.listening import word_count
 from .database import Database, columns
 from .outbox import Outbox
 from .rows import Reflection, Run, Stance
@@ -154,6 +155,7 @@ class Runs:
                 "node_id": reflection.node,
                 "question": reflection.question,
                 "answer": reflection.answer,
+                "word_count": _words(reflection.answer),
                 "move": reflection.move,
                 "probe": int(reflection.probe),
                 "created": now,
@@ -226,9 +228,19 @@ class Runs:
             )
             assert reflection is not None
             history = [*reflection.history, {"answer": reflection.answer, "until": now}]
-            self.db.update("reflections", reflection.id, {"answer": answer, "edited": now, "history": _json(history)})
+            self.db.update(
+                "reflections",
+                reflection.id,
+                {"answer": answer, "word_count": _words(answer), "edited": now, "history": _json(history)},
+            )
             if run_state is not None:
                 self.db.update("runs", reflection.run_id, {"state": _json(run_state)})
+
+
+def _words(answer: str | None) -> int | None:
+    """The answer's word count, stored with it so exports build their rows in SQL (None: no answer,
+    which the NOT NULL constraint then refuses)."""
+    return None if answer is None else word_count(answer)
 
 
 def _json(value: Any) -> str:

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from ..engine.listening import word_count
+
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
     db["participants"].create(
@@ -311,6 +313,20 @@ def _m11_installation(db: sqlite_utils.Database) -> None:
     db["installation"].insert({"id": 1, "uuid": str(uuid.uuid4()), "secret": secrets.token_hex(32), "created": now})
 
 
+def _m12_export_speed(db: sqlite_utils.Database) -> None:
+    """Exports at SQLite's speed: each answer's word count stored with it (backfilled here with the
+    same function that counts new answers, bot.engine.listening.word_count), so an export's rows can
+    be built in SQL; and indexes for exports and overviews by cohort and dialogue (before them, an
+    export of one dialogue read the whole cohort), which also hold what the overview counts (word
+    counts; who started and finished), so its aggregates never read the answers themselves."""
+    db["reflections"].add_column("word_count", int)
+    db.conn.create_function("elenchus_word_count", 1, word_count, deterministic=True)
+    db.execute("update reflections set word_count = elenchus_word_count(answer)")
+    db["reflections"].create_index(["cohort_id", "dialogue_id"])  # an export of one dialogue, in rowid order
+    db["reflections"].create_index(["cohort_id", "dialogue_id", "word_count"])  # the overview's word counts
+    db["runs"].create_index(["cohort_id", "dialogue_id", "participant_id", "status"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_initial,
     _m2_telegram,
@@ -323,6 +339,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m9_feedback,
     _m10_reminders,
     _m11_installation,
+    _m12_export_speed,
 ]
 
 

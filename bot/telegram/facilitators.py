@@ -2,14 +2,18 @@
 
 Every command and every button press checks the presser's rights again (bot/app/cohorts.py);
 callback data only names a cohort id and a format, which a forged press cannot turn into access.
+Exports and overviews are made in a worker thread, so participants never wait for them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import tempfile
+from collections.abc import Awaitable
 from functools import partial
+from typing import TypeVar
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -31,6 +35,9 @@ FORMAT_LABELS = {"csv": "CSV", "json": "JSON", "xapi": "xAPI", "zip": "Portfolio
 FILTER = re.compile(r"(dialogue|since)=(\S+)")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 AUDIT_LINES = 30
+PROGRESS_AFTER = 1.0
+"""Seconds an export or report may take before the bot says it is being prepared."""
+T = TypeVar("T")
 
 
 class FacilitatorHandlers:
@@ -144,9 +151,10 @@ class FacilitatorHandlers:
         if cohort is None:
             await self.say(context, who, "staff.unknown_cohort", name=esc(name))
             return
-        report = self.shell.services.exports.cohort_report(
+        making = self.shell.services.exports.report_in_worker(
             cohort, actor=self._actor(who), locale=who.locale, t=partial(self.shell.t, who)
         )
+        report = await self._meanwhile(context, who, making, "staff.report_preparing", name=esc(cohort.name))
         caption = self.shell.t(who, "staff.chart_caption", name=cohort.name)
         await self.shell.send(
             context.bot, who, [*plain(report.text), Photo(report.chart, f"{cohort.name}-stances.png", caption)]
@@ -199,7 +207,7 @@ class FacilitatorHandlers:
     async def _send_export(self, context, who: Who, cohort: Cohort, fmt: str, given: dict) -> None:
         scope = exporting.Scope((cohort.id,), dialogue_id=given.get("dialogue"), since=given.get("since"))
         with tempfile.TemporaryFile() as out:
-            count = self.shell.services.exports.export(
+            writing = self.shell.services.exports.export_in_worker(
                 scope,
                 fmt,
                 out,
@@ -211,6 +219,10 @@ class FacilitatorHandlers:
                 templates=self.shell.settings.portfolio_templates,
                 xapi_homepage=self.shell.settings.xapi_homepage,
             )
+            label = FORMAT_LABELS[fmt]
+            count = await self._meanwhile(
+                context, who, writing, "staff.export_preparing", name=esc(cohort.name), fmt=label
+            )
             out.seek(0)
 
             filename = exporting.filename(cohort.name, fmt, utc_now())
@@ -218,6 +230,17 @@ class FacilitatorHandlers:
                 context, who, "staff.export_ready", count=count, name=esc(cohort.name), fmt=FORMAT_LABELS[fmt]
             )
             await self.shell.send(context.bot, who, [Document(out, filename)])
+
+    async def _meanwhile(self, context, who: Who, work: Awaitable[T], key: str, **values: object) -> T:
+        """The result of an export or report made in a worker thread (bot/app/exporting.py), while
+        the event loop serves everyone else; one message says so when it takes longer than
+        PROGRESS_AFTER seconds."""
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=PROGRESS_AFTER)
+        if not done:
+            await self.say(context, who, key, **values)
+            await self.shell.release(context.bot, str(who.chat))  # now, not merged with the result
+        return await task
 
     # ---- audit ----------------------------------------------------------------------------
 

@@ -2,6 +2,10 @@
 
 Where an independent implementation is at hand the attack is played against it: LibreOffice Calc
 imports the CSV (skipped when soffice is not installed), markdown-it-py renders the Markdown.
+
+The CSV rows here are made by the record-based writer the exports used before their rows were built
+in SQL (tests/support/old_exports.py); tests/unit/test_fast_exports.py holds the SQL-built export
+to the same cells, and plays the hostile cells against it from a database.
 """
 
 from __future__ import annotations
@@ -22,11 +26,12 @@ from markdown_it import MarkdownIt
 
 from bot.content.prompts import load_prompts
 from bot.engine.model import Source
-from bot.exports.csv_export import BOM, COLUMNS, neutralise, restore, row, write_csv
+from bot.exports.csv_export import BOM, COLUMNS, neutralise, restore
 from bot.exports.portfolio import to_html, to_markdown
 from bot.exports.records import Answer, PortfolioEntry, ReflectionRecord
 
 from ..support.content import ROOT
+from ..support.old_exports import row, write_csv
 
 GENERATED = "2025-03-05T09:00:00.000Z"
 TRIGGERS = "=+-@"

@@ -15,11 +15,11 @@ import pytest
 from bot.content.prompts import load_prompts
 from bot.engine.probes import word_count
 from bot.exports.bundle import safe_stem, write_portfolio_zip
-from bot.exports.csv_export import BOM, COLUMNS, write_csv
-from bot.exports.json_export import write_json
+from bot.exports.csv_export import BOM, COLUMNS
 from bot.exports.records import Answer, PortfolioEntry, ReflectionRecord
 
 from ..support.content import ROOT
+from ..support.old_exports import write_csv, write_json
 from ..support.records import LONG, fixture_records
 
 FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
