@@ -93,9 +93,11 @@ class Terminal:
     def t(self, key: str, **values) -> str:
         return self.prompts.t(key, self.locale, **values)
 
-    def say(self, text: str = "", indent: str = "") -> None:
+    def say(self, text: str = "", indent: str = "", hang: str | None = None) -> None:
+        """Wrapped to WIDTH; `hang` indents the lines after a paragraph's first (a menu entry's)."""
         for paragraph in text.split("\n"):
-            lines = textwrap.wrap(paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent) or [""]
+            rest = indent if hang is None else hang
+            lines = textwrap.wrap(paragraph, WIDTH, initial_indent=indent, subsequent_indent=rest) or [""]
             self.stdout.write("\n".join(lines) + "\n")
         self.stdout.flush()
 
@@ -226,7 +228,7 @@ class Terminal:
             line = self.t(
                 MENU_KEYS[entry.status], title=title, minutes=entry.dialogue.minutes, step=entry.step, total=entry.total
             )
-            self.say(f"{number:>3}. {MENU_MARKS[entry.status]} {line}")
+            self.say(f"{number:>3}. {MENU_MARKS[entry.status]} {line}", hang=" " * 7)
         while True:
             try:
                 choice = self.ask(self.t("terminal.pick")).strip()

@@ -2,7 +2,8 @@
 participant's own words and ratings filled in, and the conditions that decide which nodes apply.
 
 Placeholders: `{role}` (a variable set by a choice), `{answer.NODE}` (the participant's answer to
-that question, whole), `{excerpt.NODE}` (its first sentence, or its first words), `{stance.before}`
+that question, whole; after a non-answer, the real one they gave when invited again),
+`{excerpt.NODE}` (its first sentence, or its first words), `{stance.before}`
 and `{stance.after}` (their ratings). A placeholder whose value the run does not have (yet) shows
 as "…". Shells escape the whole text, the participant's words included.
 
@@ -16,7 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .listening import excerpt
+from .listening import excerpt, is_non_answer
 from .model import Text
 
 if TYPE_CHECKING:
@@ -45,11 +46,21 @@ def value_of(name: str, state: RunState, unknown: str) -> str:
         value = state.stances.get(key)
         return str(value) if value is not None else MISSING
     if kind in ("answer", "excerpt"):
-        answer = next((a.answer for a in state.answers if a.node == key and not a.probe), None)
+        answer = own_words(state, key)
         if answer is None:
             return MISSING
         return answer if kind == "answer" else excerpt(answer)
     return unknown
+
+
+def own_words(state: RunState, node: str) -> str | None:
+    """What the participant said to a question: their answer, or, when that was a non-answer ("I
+    don't know"), the first real one they gave when invited again; the non-answer only if they
+    never gave another. Quoting "I don't know" back as their view would not be listening."""
+    given = [a.answer for a in state.answers if a.node == node]
+    if not given:
+        return None
+    return next((a for a in given if not is_non_answer(a, state.locale)), given[0])
 
 
 def applies(when: Mapping[str, str], state: RunState) -> bool:

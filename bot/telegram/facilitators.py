@@ -16,7 +16,6 @@ from functools import partial
 from typing import TypeVar
 
 from telegram import Update
-from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from ..app import exporting
@@ -184,10 +183,9 @@ class FacilitatorHandlers:
     async def export_pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A cohort or format button: staff buttons work only in private chats, for one's own cohorts."""
         query = update.callback_query
-        if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
-            await self.shell.answer(query)
+        who = await self.shell.private_press(update)
+        if who is None:
             return
-        who = self.shell.who(update)
         parts = (query.data or "").split(":")
         cohort_id = callbacks.number(parts[1]) if len(parts) > 1 else None
         cohort = self.cohorts.get_visible(who.participant, cohort_id) if cohort_id is not None else None

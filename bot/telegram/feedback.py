@@ -13,7 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
-from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from ..app.cohorts import Cohort, Joined
@@ -195,10 +194,9 @@ class FeedbackHandlers:
 
     async def pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
-            await self.shell.answer(query)
+        who = await self.shell.private_press(update)
+        if who is None:
             return
-        who = self.shell.who(update)
         parts = (query.data or "").split(":")
         numbers = [callbacks.number(p) for p in parts[2:]]
         if len(parts) < 2 or None in numbers:

@@ -264,10 +264,9 @@ class ParticipantHandlers:
 
     async def pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
-            await self.shell.answer(query)
+        who = await self.shell.private_press(update)
+        if who is None:
             return
-        who = self.shell.who(update)
         data = query.data or ""
         if data.startswith("a:"):
             await self.shell.answer(query)

@@ -290,6 +290,14 @@ class Shell:
             task.cancel()
         self._drains.clear()
 
+    async def private_press(self, update: Update) -> Who | None:
+        """Who pressed a button in a private chat; a press anywhere else is only answered (the
+        participants' and the staff's buttons work in private chats only)."""
+        if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+            await self.answer(update.callback_query)
+            return None
+        return self.who(update)
+
     async def answer(self, query: CallbackQuery, text: str | None = None, show_alert: bool = False) -> None:
         """Answer a button press, unless it was answered before a restart (its update replayed from
         the inbox): Telegram refuses a second or late answer."""

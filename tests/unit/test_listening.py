@@ -213,6 +213,17 @@ def test_placeholders_give_the_participants_words_and_ratings_back():
     assert len(excerpt(answer)) < 80
 
 
+def test_after_a_non_answer_the_real_answer_is_quoted_back():
+    quote = Say("quote", text('You wrote: "{excerpt.q-value}"'), "q-next")
+    d = dialogue(quote, first=replace(Q_VALUE, next="quote"))
+    state, out = step(d, at_question(d), TextInput("not sure"))
+    assert not any("You wrote" in getattr(o, "text", "") for o in out), "invited again, not quoted yet"
+    real = "It is taken seriously when her manager lets her run the analyses, because the badge shows what she can do."
+    _, out = step(d, state, TextInput(real))
+    said = next(o.text for o in out if "You wrote" in getattr(o, "text", ""))
+    assert said == f'You wrote: "{excerpt(real)}"'
+
+
 def test_a_missing_answer_shows_an_ellipsis_not_braces():
     d = dialogue()
     state = at_question(d)
