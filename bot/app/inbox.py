@@ -30,13 +30,17 @@ class Inbox:
         return self.storage.updates.known(update_id)
 
     def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
-        """Keep an update until it is handled; only of a sender who agreed to keep what they write
-        (anyone else's update is handled from memory, so a crash in between loses it). Kept?"""
+        """Keep an update until it is handled. A message is kept only of a sender who agreed to keep
+        what they write (anyone else's is handled from memory, so a crash in between loses it). A
+        button press is always kept, since it holds none of their words, only our button's data and
+        who pressed it: so the press that gives consent survives a crash too. The message the button
+        sits on is kept without its text. Kept?"""
         sender = _sender(payload)
         participant = self.storage.participants.find("telegram", str(sender)) if sender is not None else None
-        if participant is None or not self.storage.participants.has_consent(participant.id):
+        consented = participant is not None and self.storage.participants.has_consent(participant.id)
+        if not consented and "callback_query" not in payload:
             return False
-        self.storage.updates.receive(update_id, payload)
+        self.storage.updates.receive(update_id, payload if consented else _without_texts(payload))
         return True
 
     def reject(self, update_id: int, shape: str, error: str) -> None:
@@ -65,6 +69,17 @@ class Outbox:
 
     def sent(self, *item_ids: int) -> None:
         self.storage.outbox.sent(*item_ids)
+
+
+_TEXTS = ("text", "caption", "entities", "caption_entities")
+
+
+def _without_texts(payload: dict[str, Any]) -> dict[str, Any]:
+    """A button press with the text of the message it sits on left out (it may quote the sender)."""
+    query = dict(payload["callback_query"])
+    if isinstance(query.get("message"), dict):
+        query["message"] = {k: v for k, v in query["message"].items() if k not in _TEXTS}
+    return {**payload, "callback_query": query}
 
 
 def _sender(payload: dict[str, Any]) -> int | None:
