@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,26 @@ def test_a_source_may_name_itself_per_language_and_must_keep_english(tmp_path):
     bib.write_text(text.replace("short: Ralston (2021)", "short: {de: Ralston (2021)}"), "utf-8")
     errors = [str(p) for p in check_content(folder) if p.is_error]
     assert any("sources.yaml:" in e and "'en' among them" in e for e in errors), errors
+
+
+def test_the_fast_schema_check_agrees_with_jsonschema(tmp_path):
+    """fastjsonschema only decides whether jsonschema's detailed errors are needed: it must never
+    accept a file that jsonschema rejects (nor reject one it accepts), on the shipped course and on
+    every broken case above."""
+    import jsonschema
+    import yaml
+
+    from bot.content.schema_errors import is_valid, schema_for
+
+    schema_path = schema_for(CONTENT / "value-and-trust.yaml")
+    strict = jsonschema.Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
+    documents = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(CONTENT.glob("*.yaml"))]
+    documents = [d for d in documents if isinstance(d, dict) and "nodes" in d]
+    for _, old, new, _, _ in CASES:
+        try:
+            documents.append(yaml.safe_load(broken(old, new)))
+        except yaml.YAMLError:
+            continue
+    assert len(documents) > 30
+    for document in documents:
+        assert is_valid(document, schema_path) == strict.is_valid(document), document.get("id")
