@@ -23,7 +23,6 @@ from .model import (
     Say,
     Source,
     Stance,
-    Text,
 )
 from .texts import applies, known, render
 from .texts import localize as localize
@@ -437,11 +436,6 @@ def _sources(d: Dialogue, keys: tuple[str, ...], locale: str) -> tuple[Source, .
 
 def ask_text(state: RunState, node: Ask) -> str:
     return _render(node.variants[(state.visit - 1) % len(node.variants)], state)
-
-
-def render_text(text: Text, state: RunState) -> str:
-    """A text as this run shows it: in its language, with its variables filled in."""
-    return render(text, state)
 
 
 _render = render
