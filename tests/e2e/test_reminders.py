@@ -115,7 +115,9 @@ async def test_once_a_day_never_in_quiet_hours_never_after_finishing_and_a_block
         cem = Participant(fake, walker.user)
         for p, remind in ((alice, True), (bob, True), (cem, True), (dora, False)):
             await join(p, invite, remind)
-        fake.block(bob.user)
+            if p is bob:  # at once: on a busy machine the next joins take hours of the scaled clock
+                fake.block(bob.user)
+                sends_before_block = len(fake.calls("sendMessage"))
         await cem.expect(REMINDER, timeout=30)  # reminded before he finished
         await cem.press(TITLE)
         await _play(walker, time.monotonic() + 120)
@@ -138,11 +140,12 @@ async def test_once_a_day_never_in_quiet_hours_never_after_finishing_and_a_block
 
         to_bob = [
             r
-            for r in fake.calls("sendMessage")
+            for r in fake.calls("sendMessage")[sends_before_block:]
             if r.params.get("chat_id") == bob.chat and str(r.params.get("text", "")).startswith(REMINDER)
         ]
-        assert [r.status for r in to_bob] == [403], "Bob, who blocked the bot, was tried once"
-        assert [status for _, _, status in reminders_of(db, bob)] == ["refused"]
+        assert [r.status for r in to_bob] == [403], "Bob, once he blocked the bot, was tried once"
+        statuses = [status for _, _, status in reminders_of(db, bob)]
+        assert statuses[-1:] == ["refused"] and set(statuses[:-1]) <= {"sent"}, statuses  # sent: before the block
         assert stored(
             db, "select blocked is not null from participants where external_id = ?", (str(bob.user.id),)
         ) == [(1,)]
